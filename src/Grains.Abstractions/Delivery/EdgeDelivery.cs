@@ -1,0 +1,46 @@
+using WsRooms.Protocol;
+
+namespace WsRooms.Delivery;
+
+/// <summary>
+/// One thing for an edge host to write to its sockets. Either a room fan-out (<see cref="Connection"/> is null:
+/// every local member of <see cref="Message"/>.Room except <see cref="ExceptConnection"/>) or one connection.
+/// </summary>
+/// <param name="Message">The frame to send, encoded once by the edge for all its recipients.</param>
+/// <param name="Connection">The one recipient, or null for a room fan-out.</param>
+/// <param name="ExceptConnection">On a fan-out, the sender, who does not get its own broadcast.</param>
+/// <param name="Change">
+/// On a delivery to one connection, the membership change it carries (join_ack, leave_ack). The edge applies it to
+/// its local room index before sending, so every later fan-out from that room, which follows on the same stream,
+/// sees it.
+/// </param>
+[GenerateSerializer, Immutable, Alias("wsrooms.EdgeDelivery")]
+public sealed record EdgeDelivery(
+    [property: Id(0)] Message Message,
+    [property: Id(1)] string? Connection = null,
+    [property: Id(2)] string? ExceptConnection = null,
+    [property: Id(3)] MembershipChange Change = MembershipChange.None)
+{
+    /// <summary>Fan-out to the local members of the message's room, except <paramref name="except"/>.</summary>
+    public static EdgeDelivery ToRoom(Message message, string? except = null) => new(message, null, except);
+
+    /// <summary>To one connection, optionally changing its membership of the message's room.</summary>
+    public static EdgeDelivery ToConnection(string connectionId, Message message, MembershipChange change = MembershipChange.None) =>
+        new(message, connectionId, null, change);
+}
+
+/// <summary>How a delivery to one connection changes its membership of the message's room.</summary>
+[GenerateSerializer]
+public enum MembershipChange : byte
+{
+    None = 0,
+    Joined = 1,
+    Left = 2,
+}
+
+/// <summary>
+/// The event on an edge host's stream: many deliveries at once, in order. Batching is what lets one stream event
+/// carry a burst of broadcasts (FIELD-NOTES: one event per message tops out near 11–16k events/s).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("wsrooms.EdgeBatch")]
+public sealed record EdgeBatch([property: Id(0)] EdgeDelivery[] Deliveries);

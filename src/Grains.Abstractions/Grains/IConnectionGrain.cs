@@ -1,0 +1,48 @@
+using WsRooms.Protocol;
+
+namespace WsRooms.Grains;
+
+/// <summary>
+/// One WebSocket connection, keyed by its id. It knows the edge host that holds the socket, the claims the
+/// authorization hook gave it and the rooms it is in. Everything addressed to one connection goes through it.
+/// </summary>
+public interface IConnectionGrain : IGrainWithStringKey
+{
+    /// <summary>Edge host: the connection was accepted on <paramref name="edgeId"/>.</summary>
+    Task OpenAsync(string edgeId, IReadOnlyDictionary<string, string> claims);
+
+    /// <summary>
+    /// Edge host: the connection ended (close, error, timeout, overflow, drain). It leaves every room, the other
+    /// members get <c>member_left</c>, and its id stops resolving. Safe to call more than once.
+    /// </summary>
+    Task CloseAsync();
+
+    /// <summary>
+    /// Joins <paramref name="room"/>: the client receives <c>join_ack</c> as if it had asked, the others
+    /// <c>new_member</c>. Returns false when the connection is unknown (closed or never opened).
+    /// </summary>
+    Task<bool> JoinAsync(string room);
+
+    /// <summary>
+    /// Leaves <paramref name="room"/>: the client receives <c>leave_ack</c> as if it had asked, the others
+    /// <c>member_left</c>. <c>root</c> cannot be left. Returns false when the connection is unknown.
+    /// </summary>
+    Task<bool> LeaveAsync(string room);
+
+    /// <summary>
+    /// Delivers <paramref name="message"/> to this connection exactly as given (dst and src included).
+    /// Returns false when the connection is unknown; the message is then dropped.
+    /// </summary>
+    Task<bool> SendAsync(Message message);
+
+    /// <summary>What the cluster knows of the connection, or null when it is unknown.</summary>
+    Task<ConnectionInfo?> GetInfoAsync();
+}
+
+/// <summary>A snapshot of one connection.</summary>
+[GenerateSerializer, Immutable, Alias("wsrooms.ConnectionInfo")]
+public sealed record ConnectionInfo(
+    [property: Id(0)] string ConnectionId,
+    [property: Id(1)] string EdgeId,
+    [property: Id(2)] IReadOnlyDictionary<string, string> Claims,
+    [property: Id(3)] IReadOnlyList<string> Rooms);

@@ -1,0 +1,54 @@
+using WsRooms.Protocol;
+
+namespace WsRooms.Grains;
+
+/// <summary>
+/// A room, keyed by its name. It owns the room's membership (which connections, on which edge host) and
+/// routes what is sent to the room to the edge hosts that have members in it: one stream event per edge,
+/// never one per member.
+/// </summary>
+/// <remarks>
+/// Services that push to clients call <see cref="PublishAsync"/> and <see cref="GetMembersAsync"/>.
+/// To add or remove a connection, call <see cref="IConnectionGrain.JoinAsync"/> / <see cref="IConnectionGrain.LeaveAsync"/>:
+/// the connection grain keeps its own list of rooms and calls the membership methods here.
+/// </remarks>
+public interface IRoomGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Sends <c>(room, event, "", src, payload)</c> to every member of the room except <paramref name="src"/>
+    /// (when it is a member). No membership check on the caller: this is the server-side API.
+    /// </summary>
+    Task PublishAsync(string @event, byte[] payload, string src = "");
+
+    /// <summary>The ids of the room's members. Empty for <c>root</c> while root presence is off.</summary>
+    Task<IReadOnlyList<string>> GetMembersAsync();
+
+    /// <summary>
+    /// A client's broadcast: delivered to every other member when <paramref name="senderId"/> is a member,
+    /// dropped otherwise (PROTOCOL.md: only members broadcast). Returns whether it was delivered.
+    /// </summary>
+    Task<bool> BroadcastFromMemberAsync(string senderId, string @event, byte[] payload);
+
+    /// <summary>
+    /// Membership, called by <see cref="IConnectionGrain"/>: adds the connection (on <paramref name="edgeId"/>),
+    /// sends it <c>join_ack</c> with every member id, and <c>new_member</c> to the others. Joining again only
+    /// repeats the <c>join_ack</c>. Returns false when the connection was already a member.
+    /// </summary>
+    Task<bool> AddMemberAsync(string connectionId, string edgeId);
+
+    /// <summary>
+    /// Membership, called by <see cref="IConnectionGrain"/>: removes the connection and sends <c>member_left</c>
+    /// to the others. When <paramref name="acknowledge"/> is set the leaver gets <c>leave_ack</c>, also when it
+    /// was not a member. Returns whether it was a member.
+    /// </summary>
+    Task<bool> RemoveMemberAsync(string connectionId, string edgeId, bool acknowledge);
+
+    /// <summary>
+    /// Root without presence: the edge host receives every broadcast to this room and fans it out to all of
+    /// its connections, so connecting never calls a room grain. Called once per edge at start-up.
+    /// </summary>
+    Task AttachEdgeAsync(string edgeId);
+
+    /// <summary>Undoes <see cref="AttachEdgeAsync"/> when an edge host stops.</summary>
+    Task DetachEdgeAsync(string edgeId);
+}

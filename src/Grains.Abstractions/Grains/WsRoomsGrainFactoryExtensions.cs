@@ -1,0 +1,25 @@
+using WsRooms.Protocol;
+
+namespace WsRooms.Grains;
+
+/// <summary>The server-side API in one place, for services that push to WebSocket clients.</summary>
+public static class WsRoomsGrainFactoryExtensions
+{
+    /// <summary>The grain of room <paramref name="room"/>.</summary>
+    public static IRoomGrain GetRoom(this IGrainFactory grains, string room) => grains.GetGrain<IRoomGrain>(room);
+
+    /// <summary>The grain of connection <paramref name="connectionId"/>.</summary>
+    public static IConnectionGrain GetConnection(this IGrainFactory grains, string connectionId) =>
+        grains.GetGrain<IConnectionGrain>(connectionId);
+
+    /// <summary>Publishes a UTF-8 text payload to every member of <paramref name="room"/>.</summary>
+    public static Task PublishTextAsync(this IRoomGrain room, string @event, string payload, string src = "") =>
+        room.PublishAsync(@event, System.Text.Encoding.UTF8.GetBytes(payload), src);
+
+    /// <summary>
+    /// Sends <c>(room, event, connectionId, src, payload)</c> to one connection, the seed's <c>SendToClient</c>.
+    /// Returns false when the connection is unknown.
+    /// </summary>
+    public static Task<bool> SendToConnectionAsync(this IGrainFactory grains, string connectionId, string @event, byte[] payload, string room = EventNames.RootRoom, string src = "") =>
+        grains.GetConnection(connectionId).SendAsync(new Message(room, @event, connectionId, src, payload));
+}

@@ -1,0 +1,42 @@
+namespace WsRooms.Protocol;
+
+/// <summary>
+/// Size limits a frame must keep (PROTOCOL.md, "Frame"). The defaults are the protocol's; an edge host
+/// binds its own from configuration (<c>WsRooms:Limits</c>).
+/// </summary>
+public sealed class FrameLimits
+{
+    /// <summary>The smallest possible frame: five empty fields, five 4-byte lengths.</summary>
+    public const int HeaderBytes = 20;
+
+    /// <summary>The limits PROTOCOL.md gives.</summary>
+    public static FrameLimits Default { get; } = new();
+
+    /// <summary>Largest whole message in bytes. Default 64 KiB, the seed's.</summary>
+    public int MaxMessageBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Largest room name in UTF-8 bytes (a room name has at least one). Default 128.</summary>
+    public int MaxRoomBytes { get; set; } = 128;
+
+    /// <summary>Largest event name in UTF-8 bytes (an event has at least one). Default 64.</summary>
+    public int MaxEventBytes { get; set; } = 64;
+
+    /// <summary>Largest dst or src in UTF-8 bytes. Default 64; connection ids are 36.</summary>
+    public int MaxIdBytes { get; set; } = 64;
+
+    /// <summary>Throws when a limit makes no sense, so a bad configuration stops start-up with a clear message.</summary>
+    public void Validate()
+    {
+        if (MaxMessageBytes < HeaderBytes + 2)
+        {
+            throw new InvalidOperationException($"{nameof(MaxMessageBytes)} must be at least {HeaderBytes + 2} (was {MaxMessageBytes}).");
+        }
+
+        if (MaxRoomBytes < 1 || MaxEventBytes < 1 || MaxIdBytes < 36)
+        {
+            throw new InvalidOperationException(
+                $"{nameof(MaxRoomBytes)} and {nameof(MaxEventBytes)} must be at least 1 and {nameof(MaxIdBytes)} at least 36 " +
+                $"(were {MaxRoomBytes}, {MaxEventBytes}, {MaxIdBytes}).");
+        }
+    }
+}

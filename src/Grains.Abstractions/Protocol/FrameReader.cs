@@ -1,0 +1,130 @@
+using System.Buffers.Binary;
+using System.Text.Unicode;
+
+namespace WsRooms.Protocol;
+
+/// <summary>The five fields of one frame, as slices of the bytes it was read from. Nothing is copied.</summary>
+public readonly ref struct FrameView
+{
+    public FrameView(ReadOnlySpan<byte> room, ReadOnlySpan<byte> @event, ReadOnlySpan<byte> dst, ReadOnlySpan<byte> src, ReadOnlySpan<byte> payload)
+    {
+        Room = room;
+        Event = @event;
+        Dst = dst;
+        Src = src;
+        Payload = payload;
+    }
+
+    /// <summary>UTF-8 room name, 1..MaxRoomBytes bytes.</summary>
+    public ReadOnlySpan<byte> Room { get; }
+
+    /// <summary>UTF-8 event name, 1..MaxEventBytes bytes.</summary>
+    public ReadOnlySpan<byte> Event { get; }
+
+    /// <summary>UTF-8 recipient id, empty unless the frame is a direct message.</summary>
+    public ReadOnlySpan<byte> Dst { get; }
+
+    /// <summary>UTF-8 sender id as the sender wrote it (the server never trusts a client's).</summary>
+    public ReadOnlySpan<byte> Src { get; }
+
+    /// <summary>Opaque payload bytes.</summary>
+    public ReadOnlySpan<byte> Payload { get; }
+}
+
+/// <summary>
+/// Reads the wire frame of PROTOCOL.md. Never throws on bad input: every refusal is a <see cref="FrameError"/>.
+/// </summary>
+/// <remarks>
+/// <code>
+/// +--------+------+--------+-------+--------+-----+--------+-----+--------+---------+
+/// | u32 BE | room | u32 BE | event | u32 BE | dst | u32 BE | src | u32 BE | payload |
+/// +--------+------+--------+-------+--------+-----+--------+-----+--------+---------+
+/// </code>
+/// The frame is exactly the sum of its parts: a length running past the end is <see cref="FrameError.Truncated"/>,
+/// bytes after the payload are <see cref="FrameError.TrailingBytes"/>. Each length is checked against what is
+/// left and against its limit before the field is sliced, so a hostile length costs nothing.
+/// </remarks>
+public static class FrameReader
+{
+    private const int LengthPrefixBytes = sizeof(uint);
+
+    /// <summary>Reads one whole frame.</summary>
+    public static FrameError TryRead(ReadOnlySpan<byte> frame, FrameLimits limits, out FrameView view)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        view = default;
+
+        if (frame.Length > limits.MaxMessageBytes)
+        {
+            return FrameError.MessageTooLarge;
+        }
+
+        var position = 0;
+        if (!TryReadField(frame, ref position, limits.MaxRoomBytes, FrameError.RoomTooLong, out var room, out var error) ||
+            !TryReadField(frame, ref position, limits.MaxEventBytes, FrameError.EventTooLong, out var @event, out error) ||
+            !TryReadField(frame, ref position, limits.MaxIdBytes, FrameError.IdTooLong, out var dst, out error) ||
+            !TryReadField(frame, ref position, limits.MaxIdBytes, FrameError.IdTooLong, out var src, out error) ||
+            !TryReadField(frame, ref position, int.MaxValue, FrameError.MessageTooLarge, out var payload, out error))
+        {
+            return error;
+        }
+
+        if (position != frame.Length)
+        {
+            return FrameError.TrailingBytes;
+        }
+
+        if (room.Start.Value == room.End.Value)
+        {
+            return FrameError.EmptyRoom;
+        }
+
+        if (@event.Start.Value == @event.End.Value)
+        {
+            return FrameError.EmptyEvent;
+        }
+
+        if (!Utf8.IsValid(frame[room]) || !Utf8.IsValid(frame[@event]) || !Utf8.IsValid(frame[dst]) || !Utf8.IsValid(frame[src]))
+        {
+            return FrameError.InvalidUtf8;
+        }
+
+        view = new FrameView(frame[room], frame[@event], frame[dst], frame[src], frame[payload]);
+        return FrameError.None;
+    }
+
+    // Reads the length prefix at position and the field after it; on success position moves past the field.
+    private static bool TryReadField(ReadOnlySpan<byte> frame, ref int position, int maxBytes, FrameError tooLong, out Range field, out FrameError error)
+    {
+        field = default;
+        var rest = frame.Length - position;
+        if (rest < LengthPrefixBytes)
+        {
+            error = FrameError.Truncated;
+            return false;
+        }
+
+        var length = BinaryPrimitives.ReadUInt32BigEndian(frame[position..]);
+        position += LengthPrefixBytes;
+        rest -= LengthPrefixBytes;
+
+        // A length that runs past the end is malformed whatever its size; only a field that is really
+        // there can be "over the limit". Unsigned compares: a length with the top bit set is just huge.
+        if (length > (uint)rest)
+        {
+            error = FrameError.Truncated;
+            return false;
+        }
+
+        if (length > (uint)maxBytes)
+        {
+            error = tooLong;
+            return false;
+        }
+
+        field = new Range(position, position + (int)length);
+        position += (int)length;
+        error = FrameError.None;
+        return true;
+    }
+}
