@@ -9,8 +9,8 @@ public sealed class FrameLimits
     /// <summary>The smallest possible frame: five empty fields, five 4-byte lengths.</summary>
     public const int HeaderBytes = 20;
 
-    /// <summary>The limits PROTOCOL.md gives.</summary>
-    public static FrameLimits Default { get; } = new();
+    /// <summary>A fresh copy of the limits PROTOCOL.md gives (a copy, so that nobody can change them for everyone).</summary>
+    public static FrameLimits Default => new();
 
     /// <summary>Largest whole message in bytes. Default 64 KiB, the seed's.</summary>
     public int MaxMessageBytes { get; set; } = 64 * 1024;

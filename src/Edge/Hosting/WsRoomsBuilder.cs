@@ -1,0 +1,46 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace WsRooms.Edge;
+
+/// <summary>Configures the edge after <see cref="WsRoomsServiceCollectionExtensions.AddWsRooms"/>: handlers and the authorization hook.</summary>
+public sealed class WsRoomsBuilder
+{
+    internal WsRoomsBuilder(IServiceCollection services, HandlerRegistry handlers)
+    {
+        Services = services;
+        Handlers = handlers;
+    }
+
+    /// <summary>The application's services.</summary>
+    public IServiceCollection Services { get; }
+
+    internal HandlerRegistry Handlers { get; }
+
+    /// <summary>
+    /// Runs <paramref name="handler"/> for every client frame with event <paramref name="eventName"/> (and no dst);
+    /// the seed's <c>RegisterHandler</c>. Throws on an empty name, a null handler, a name already taken or a
+    /// name the protocol reserves (join, leave, join_ack, leave_ack, new_member, member_left).
+    /// </summary>
+    public WsRoomsBuilder AddHandler(string eventName, MessageHandler handler)
+    {
+        Handlers.Add(eventName, handler);
+        return this;
+    }
+
+    /// <summary>Sets the authorization hook; the seed's <c>Authorize</c> passed to <c>SocketHandler</c>.</summary>
+    public WsRoomsBuilder UseAuthorization(WsRoomsAuthorize authorize)
+    {
+        ArgumentNullException.ThrowIfNull(authorize);
+        Services.Replace(ServiceDescriptor.Singleton(authorize));
+        return this;
+    }
+
+    /// <summary>Sets an authorization hook built from the application's services.</summary>
+    public WsRoomsBuilder UseAuthorization(Func<IServiceProvider, WsRoomsAuthorize> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        Services.Replace(ServiceDescriptor.Singleton(factory));
+        return this;
+    }
+}

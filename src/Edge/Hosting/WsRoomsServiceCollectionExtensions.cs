@@ -1,0 +1,73 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using WsRooms.Delivery;
+using WsRooms.Edge.Connections;
+using WsRooms.Edge.Delivery;
+using WsRooms.Edge.Dispatch;
+
+namespace WsRooms.Edge;
+
+/// <summary>Adds the WsRooms edge to an ASP.NET Core application that is also an Orleans client.</summary>
+public static class WsRoomsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the edge: options (section <c>WsRooms</c>, validated at start-up), the connection registry, the
+    /// dispatcher and the delivery-stream subscriber. Call <c>UseOrleansClient(c => c.AddWsRoomsStreams())</c> too,
+    /// and map the endpoint with <see cref="WsRoomsEndpointRouteBuilderExtensions.MapWsRooms"/>.
+    /// </summary>
+    public static WsRoomsBuilder AddWsRooms(this IServiceCollection services, Action<WsRoomsEdgeOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+
+        var existing = services.FirstOrDefault(d => d.ServiceType == typeof(HandlerRegistry))?.ImplementationInstance as HandlerRegistry;
+        if (existing is not null)
+        {
+            if (configure is not null)
+            {
+                services.Configure(configure);
+            }
+
+            return new WsRoomsBuilder(services, existing);
+        }
+
+        var optionsBuilder = services.AddOptions<WsRoomsEdgeOptions>().BindConfiguration(WsRoomsEdgeOptions.SectionName);
+        if (configure is not null)
+        {
+            optionsBuilder.Configure(configure);
+        }
+
+        services.AddSingleton<IValidateOptions<WsRoomsEdgeOptions>, WsRoomsEdgeOptionsValidator>();
+        optionsBuilder.ValidateOnStart();
+
+        var handlers = new HandlerRegistry();
+        services.AddSingleton(handlers);
+        services.TryAddSingleton<WsRoomsAuthorize>(AuthorizeResult.Anonymous);
+        services.AddSingleton<EdgeIdentity>();
+        services.AddSingleton<EdgeReadiness>();
+        services.AddSingleton<ConnectionRegistry>();
+        services.AddSingleton<FrameDispatcher>();
+        services.AddSingleton<WebSocketEndpoint>();
+        services.AddSingleton<EdgeStreamSubscriber>();
+        services.AddHostedService(sp => sp.GetRequiredService<EdgeStreamSubscriber>());
+        services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<EdgeStreamSubscriber>());
+        return new WsRoomsBuilder(services, handlers);
+    }
+
+    /// <summary>The Orleans client side of the edge streams: the in-memory stream provider the local silo uses.</summary>
+    public static IClientBuilder AddWsRoomsStreams(this IClientBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddMemoryStreams(EdgeStreams.ProviderName);
+    }
+
+    private sealed class WsRoomsEdgeOptionsValidator : IValidateOptions<WsRoomsEdgeOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, WsRoomsEdgeOptions options)
+        {
+            var errors = options.Validate().ToList();
+            return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        }
+    }
+}
