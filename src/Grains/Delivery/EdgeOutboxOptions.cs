@@ -1,0 +1,108 @@
+using Microsoft.Extensions.Options;
+
+namespace WsRooms.Delivery;
+
+/// <summary>
+/// Settings of the edge outbox, the one path from a grain to an edge host's stream. Every edge host gets its own
+/// bounded queue and its own publisher, so one slow or full edge never holds up the others.
+/// </summary>
+public sealed class EdgeOutboxOptions
+{
+    /// <summary>
+    /// Deliveries one edge's queue holds before new ones are dropped (default 16,384). Sized like the memory
+    /// stream queue: more than that cannot be in flight to one edge anyway.
+    /// </summary>
+    public int QueueCapacity { get; set; } = 16_384;
+
+    /// <summary>
+    /// The most deliveries published as one <see cref="EdgeBatch"/> stream event (default 256). Bigger batches cost
+    /// fewer stream events under load; a lone delivery is still published at once, never held back to fill a batch.
+    /// </summary>
+    public int MaxBatchSize { get; set; } = 256;
+
+    /// <summary>
+    /// The most bytes (estimated from the frames) one <see cref="EdgeBatch"/> may carry (default 512 KiB). A stream
+    /// event has a hard size limit in most providers: the memory stream caches events in 1 MiB blocks and loses an
+    /// event that does not fit, together with others read at the same time. A single delivery larger than this is
+    /// dropped (and logged) rather than risk that. Lower it for providers with smaller events (Azure Queue: 64 KiB).
+    /// </summary>
+    public int MaxBatchBytes { get; set; } = 512 * 1024;
+
+    /// <summary>
+    /// How many times a batch the stream refused (its queue full, or a transient failure) is tried again before
+    /// it is dropped (default 5).
+    /// </summary>
+    public int PublishRetries { get; set; } = 5;
+
+    /// <summary>The wait before the first retry; it doubles on each further retry (default 20 ms).</summary>
+    public TimeSpan PublishRetryDelay { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// An edge's queue and publisher are released after this long without a delivery (default 5 minutes); the next
+    /// delivery to that edge creates them again. Keeps edges that went away from holding memory forever.
+    /// </summary>
+    public TimeSpan IdleQueueTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long silo shutdown waits for queued deliveries to be published before abandoning them (default 5 s).
+    /// </summary>
+    public TimeSpan ShutdownFlushTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The shortest interval between two "deliveries dropped" warnings for one edge (default 5 s); the warning
+    /// carries the number dropped since the previous one, so nothing goes uncounted.
+    /// </summary>
+    public TimeSpan DropLogInterval { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>Rejects settings the outbox cannot work with, at silo start rather than at the first delivery.</summary>
+internal sealed class EdgeOutboxOptionsValidator : IValidateOptions<EdgeOutboxOptions>
+{
+    public ValidateOptionsResult Validate(string? name, EdgeOutboxOptions options)
+    {
+        List<string>? failures = null;
+        void Fail(string message) => (failures ??= []).Add(message);
+
+        if (options.QueueCapacity < 1)
+        {
+            Fail($"{nameof(EdgeOutboxOptions)}.{nameof(options.QueueCapacity)} must be at least 1 (was {options.QueueCapacity}).");
+        }
+
+        if (options.MaxBatchSize < 1)
+        {
+            Fail($"{nameof(EdgeOutboxOptions)}.{nameof(options.MaxBatchSize)} must be at least 1 (was {options.MaxBatchSize}).");
+        }
+
+        if (options.MaxBatchBytes < 1024)
+        {
+            Fail($"{nameof(EdgeOutboxOptions)}.{nameof(options.MaxBatchBytes)} must be at least 1024 (was {options.MaxBatchBytes}).");
+        }
+
+        if (options.PublishRetries < 0)
+        {
+            Fail($"{nameof(EdgeOutboxOptions)}.{nameof(options.PublishRetries)} must not be negative (was {options.PublishRetries}).");
+        }
+
+        if (options.PublishRetryDelay < TimeSpan.Zero)
+        {
+            Fail($"{nameof(EdgeOutboxOptions)}.{nameof(options.PublishRetryDelay)} must not be negative (was {options.PublishRetryDelay}).");
+        }
+
+        if (options.IdleQueueTimeout <= TimeSpan.Zero)
+        {
+            Fail($"{nameof(EdgeOutboxOptions)}.{nameof(options.IdleQueueTimeout)} must be positive (was {options.IdleQueueTimeout}).");
+        }
+
+        if (options.ShutdownFlushTimeout < TimeSpan.Zero)
+        {
+            Fail($"{nameof(EdgeOutboxOptions)}.{nameof(options.ShutdownFlushTimeout)} must not be negative (was {options.ShutdownFlushTimeout}).");
+        }
+
+        if (options.DropLogInterval < TimeSpan.Zero)
+        {
+            Fail($"{nameof(EdgeOutboxOptions)}.{nameof(options.DropLogInterval)} must not be negative (was {options.DropLogInterval}).");
+        }
+
+        return failures is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

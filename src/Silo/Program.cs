@@ -1,0 +1,74 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using WsRooms.Hosting;
+using WsRooms.Silo;
+
+// Content root = the output folder, so appsettings.json is found whatever the working directory.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+{
+    Args = args,
+    ContentRootPath = AppContext.BaseDirectory,
+});
+
+builder.Logging.ClearProviders();
+builder.Logging.AddSimpleConsole(o =>
+{
+    o.SingleLine = true;
+    o.TimestampFormat = "HH:mm:ss.fff ";
+    o.UseUtcTimestamp = true;
+});
+
+var settings = SiloSettings.Load(builder.Configuration, out var errors);
+if (settings is null)
+{
+    await Console.Error.WriteLineAsync("WsRooms silo: invalid configuration:");
+    foreach (var error in errors)
+    {
+        await Console.Error.WriteLineAsync("  " + error);
+    }
+
+    return 2;
+}
+
+builder.UseOrleans(silo =>
+{
+    // Loopback clustering: several silos on one machine, the first (PrimarySiloPort 0) being the rendezvous.
+    silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, settings.PrimarySiloEndpoint, settings.ServiceId, settings.ClusterId);
+    silo.AddWsRooms(outbox => builder.Configuration.GetSection("WsRooms:Outbox").Bind(outbox));
+    silo.AddWsRoomsMemoryProviders(settings.PullingPeriod);
+});
+
+using var host = builder.Build();
+var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("WsRooms.Silo");
+SiloLog.Starting(logger, settings.ClusterId, settings.SiloPort, settings.GatewayPort, settings.PrimarySiloPort, settings.PullingPeriodMs);
+host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(() => SiloLog.Stopped(logger));
+
+try
+{
+    // RunAsync returns after Ctrl-C or SIGTERM once the silo has left the cluster (the host's console lifetime).
+    await host.RunAsync();
+    return 0;
+}
+catch (OptionsValidationException ex)
+{
+    // Options checked at start (e.g. WsRooms:Outbox:*): one clear message instead of a stack trace.
+    await Console.Error.WriteLineAsync("WsRooms silo: invalid configuration:");
+    foreach (var failure in ex.Failures)
+    {
+        await Console.Error.WriteLineAsync("  " + failure);
+    }
+
+    return 2;
+}
+
+internal static partial class SiloLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Starting silo: cluster {ClusterId}, silo port {SiloPort}, gateway port {GatewayPort}, primary silo port {PrimarySiloPort} (0 = this one), stream pulling period {PullingPeriodMs} ms")]
+    public static partial void Starting(ILogger logger, string clusterId, int siloPort, int gatewayPort, int primarySiloPort, int pullingPeriodMs);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Silo stopped")]
+    public static partial void Stopped(ILogger logger);
+}

@@ -1,0 +1,146 @@
+using System.Text;
+using Orleans.Runtime;
+using Orleans.Streams;
+using WsRooms.Delivery;
+
+namespace WsRooms.Grains.Tests;
+
+/// <summary>
+/// Plays an edge host: subscribes to the stream of its own edge id and records every delivery, in arrival order.
+/// Tests wait for what they expect (with a timeout) instead of sleeping; to show that something did NOT arrive,
+/// they send a later marker down the same path, wait for it, and look at what came before it.
+/// </summary>
+public sealed class FakeEdge : IAsyncDisposable
+{
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(15);
+
+    private readonly List<EdgeDelivery> _received = [];
+    private readonly List<(Func<EdgeDelivery, bool> Match, TaskCompletionSource<EdgeDelivery> Found)> _waiters = [];
+    private StreamSubscriptionHandle<EdgeBatch>? _subscription;
+
+    private FakeEdge(string id) => Id = id;
+
+    public string Id { get; }
+
+    /// <summary>Stream events (batches) received so far.</summary>
+    public int BatchCount { get; private set; }
+
+    public static async Task<FakeEdge> StartAsync(IClusterClient client, string? id = null)
+    {
+        var edge = new FakeEdge(id ?? $"edge-{Guid.NewGuid():N}");
+        var stream = client.GetStreamProvider(EdgeStreams.ProviderName)
+            .GetStream<EdgeBatch>(StreamId.Create(EdgeStreams.Namespace, edge.Id));
+        edge._subscription = await stream.SubscribeAsync((batch, _) =>
+        {
+            edge.Receive(batch);
+            return Task.CompletedTask;
+        });
+        return edge;
+    }
+
+    /// <summary>Everything received so far, in order.</summary>
+    public IReadOnlyList<EdgeDelivery> Received
+    {
+        get
+        {
+            lock (_received)
+            {
+                return [.. _received];
+            }
+        }
+    }
+
+    /// <summary>The first delivery (from the start) that matches, waiting for it up to <paramref name="timeout"/>.</summary>
+    public async Task<EdgeDelivery> WaitForAsync(Func<EdgeDelivery, bool> match, TimeSpan? timeout = null)
+    {
+        TaskCompletionSource<EdgeDelivery> found;
+        lock (_received)
+        {
+            foreach (var delivery in _received)
+            {
+                if (match(delivery))
+                {
+                    return delivery;
+                }
+            }
+
+            found = new TaskCompletionSource<EdgeDelivery>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((match, found));
+        }
+
+        try
+        {
+            return await found.Task.WaitAsync(timeout ?? DefaultTimeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"Edge {Id}: the expected delivery did not arrive within {timeout ?? DefaultTimeout}. Received: {Describe(Received)}");
+        }
+    }
+
+    /// <summary>Waits for a room fan-out of <paramref name="event"/> in <paramref name="room"/>.</summary>
+    public Task<EdgeDelivery> WaitForRoomEventAsync(string room, string @event, TimeSpan? timeout = null) =>
+        WaitForAsync(d => d.Connection is null && d.Message.Room == room && d.Message.Event == @event, timeout);
+
+    /// <summary>Waits for a delivery to <paramref name="connection"/> of <paramref name="event"/> in <paramref name="room"/>.</summary>
+    public Task<EdgeDelivery> WaitForConnectionEventAsync(string connection, string room, string @event, TimeSpan? timeout = null) =>
+        WaitForAsync(d => d.Connection == connection && d.Message.Room == room && d.Message.Event == @event, timeout);
+
+    /// <summary>What arrived before <paramref name="marker"/> (which must have arrived).</summary>
+    public IReadOnlyList<EdgeDelivery> Before(EdgeDelivery marker)
+    {
+        var all = Received;
+        var index = IndexOf(all, marker);
+        Assert.True(index >= 0, "The marker has not arrived.");
+        return [.. all.Take(index)];
+    }
+
+    public int IndexOf(EdgeDelivery delivery) => IndexOf(Received, delivery);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_subscription is not null)
+        {
+            await _subscription.UnsubscribeAsync();
+        }
+    }
+
+    public static string Describe(IEnumerable<EdgeDelivery> deliveries) =>
+        string.Join("; ", deliveries.Select(d =>
+            $"[{d.Message.Room}/{d.Message.Event} src={d.Message.Src} to={d.Connection ?? "room"} except={d.ExceptConnection} {d.Change} payload={Truncate(Encoding.UTF8.GetString(d.Message.Payload))}]"));
+
+    private static string Truncate(string text) => text.Length <= 80 ? text : text[..80] + "…";
+
+    private static int IndexOf(IReadOnlyList<EdgeDelivery> all, EdgeDelivery delivery)
+    {
+        for (var i = 0; i < all.Count; i++)
+        {
+            if (ReferenceEquals(all[i], delivery))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private void Receive(EdgeBatch batch)
+    {
+        lock (_received)
+        {
+            BatchCount++;
+            foreach (var delivery in batch.Deliveries)
+            {
+                _received.Add(delivery);
+                for (var i = _waiters.Count - 1; i >= 0; i--)
+                {
+                    if (_waiters[i].Match(delivery))
+                    {
+                        _waiters[i].Found.TrySetResult(delivery);
+                        _waiters.RemoveAt(i);
+                    }
+                }
+            }
+        }
+    }
+}
