@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -21,7 +22,7 @@ internal sealed partial class EdgeStreamSubscriber(
     EdgeReadiness readiness,
     IOptions<WsRoomsEdgeOptions> options,
     ILogger<EdgeStreamSubscriber> logger)
-    : IHostedLifecycleService, IAsyncObserver<EdgeBatch>, IClusterConnectionStatusObserver
+    : IHostedLifecycleService, IAsyncObserver<EdgeBatch>
 {
     private readonly WsRoomsEdgeOptions _options = options.Value;
     private readonly SemaphoreSlim _subscribeGate = new(1, 1);
@@ -167,9 +168,9 @@ internal sealed partial class EdgeStreamSubscriber(
     /// After the edge loses every gateway and gets one back, its subscription may be gone with the silo that held
     /// it (FIELD-NOTES: subscriptions are lost silently). Subscribe again; Resume keeps it to one.
     /// </summary>
-    public void NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered)
+    public void OnConnectionRecovered()
     {
-        if (!connectionRecovered || !readiness.IsSubscribed)
+        if (!readiness.IsSubscribed)
         {
             return;
         }
@@ -193,7 +194,7 @@ internal sealed partial class EdgeStreamSubscriber(
         });
     }
 
-    public void NotifyClusterConnectionLost() => Log.ClusterLost(logger);
+    public void OnConnectionLost() => Log.ClusterLost(logger);
 
     private static partial class Log
     {
@@ -221,4 +222,21 @@ internal sealed partial class EdgeStreamSubscriber(
         [LoggerMessage(EventId = 1307, Level = LogLevel.Warning, Message = "Lost the connection to the cluster")]
         public static partial void ClusterLost(ILogger logger);
     }
+}
+
+/// <summary>
+/// Tells the subscriber when the cluster connection comes back. A separate class resolved lazily: the Orleans client
+/// builds its status observers while it is being constructed, and the subscriber itself needs that client.
+/// </summary>
+internal sealed class ClusterConnectionObserver(IServiceProvider services) : IClusterConnectionStatusObserver
+{
+    public void NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered)
+    {
+        if (connectionRecovered)
+        {
+            services.GetRequiredService<EdgeStreamSubscriber>().OnConnectionRecovered();
+        }
+    }
+
+    public void NotifyClusterConnectionLost() => services.GetRequiredService<EdgeStreamSubscriber>().OnConnectionLost();
 }

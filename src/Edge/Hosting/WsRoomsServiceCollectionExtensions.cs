@@ -51,7 +51,7 @@ public static class WsRoomsServiceCollectionExtensions
         services.AddSingleton<WebSocketEndpoint>();
         services.AddSingleton<EdgeStreamSubscriber>();
         services.AddHostedService(sp => sp.GetRequiredService<EdgeStreamSubscriber>());
-        services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<EdgeStreamSubscriber>());
+        services.AddSingleton<IClusterConnectionStatusObserver, ClusterConnectionObserver>();
         return new WsRoomsBuilder(services, handlers);
     }
 

@@ -1,0 +1,47 @@
+using System.Net.WebSockets;
+using WsRooms.EndToEnd.Tests.Infrastructure;
+using WsRooms.Grains;
+using WsRooms.Protocol;
+
+namespace WsRooms.EndToEnd.Tests;
+
+/// <summary>An edge host that stops gracefully tells its clients (1001) and takes them out of their rooms at once.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class EdgeLifecycleTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task StoppingAnEdgeClosesItsClientsWith1001AndTheyLeaveTheirRooms()
+    {
+        var room = Names.Room();
+        await using var stays = await fixture.EdgeA.ConnectAsync();
+        var edge = await fixture.StartEdgeAsync();
+        await using var goes = await edge.ConnectAsync();
+        await stays.JoinAsync(room);
+        await goes.JoinAsync(room);
+
+        await edge.StopAsync();
+
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, await goes.WaitForCloseAsync());
+        Assert.Equal(goes.Id, (await stays.WaitForAsync(m => m.Event == EventNames.MemberLeft)).PayloadText);
+        Assert.Equal([stays.Id], await fixture.Client.GetRoom(room).GetMembersAsync());
+        await edge.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ClientsOfAnEdgeThatStoppedDoNotAffectBroadcastsToTheRest()
+    {
+        var room = Names.Room();
+        await using var a = await fixture.EdgeA.ConnectAsync();
+        await using var b = await fixture.EdgeB.ConnectAsync();
+        await a.JoinAsync(room);
+        await b.JoinAsync(room);
+        await using (var edge = await fixture.StartEdgeAsync())
+        {
+            await using var c = await edge.ConnectAsync();
+            await c.JoinAsync(room);
+        }
+
+        await a.SendAsync(room, "chat", "after the third edge left");
+        Assert.Equal("after the third edge left", (await b.WaitForAsync(m => m.Event == "chat")).PayloadText);
+    }
+}

@@ -1,0 +1,258 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using WsRooms.Protocol;
+
+namespace WsRooms.EndToEnd.Tests.Infrastructure;
+
+/// <summary>
+/// A real WebSocket client speaking the protocol, the way the seed's browser client does: it takes its id from
+/// root's join_ack, joins with <c>(room, "join", id, id, id)</c>. Every frame received is queued for the test to
+/// wait on; nothing here sleeps.
+/// </summary>
+public sealed class TestClient : IAsyncDisposable
+{
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(15);
+
+    private readonly ClientWebSocket _socket = new();
+    private readonly Channel<Message> _received = Channel.CreateUnbounded<Message>();
+    private readonly TaskCompletionSource<WebSocketCloseStatus?> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim _sendGate = new(1, 1);
+    private Task _receiving = Task.CompletedTask;
+    private volatile TaskCompletionSource _readGate = CompletedGate();
+
+    private TestClient()
+    {
+    }
+
+    /// <summary>This client's id, from root's join_ack.</summary>
+    public string Id { get; private set; } = "";
+
+    /// <summary>The first frame this client received (root's join_ack).</summary>
+    public Message? FirstFrame { get; private set; }
+
+    /// <summary>The close status the server sent, once the connection has closed (null: closed without one).</summary>
+    public Task<WebSocketCloseStatus?> Closed => _closed.Task;
+
+    public WebSocket Socket => _socket;
+
+    /// <summary>Connects and waits for root's join_ack, unless <paramref name="read"/> is false (a slow consumer that does not read).</summary>
+    public static async Task<TestClient> ConnectAsync(Uri uri, bool read = true, Action<ClientWebSocketOptions>? configure = null)
+    {
+        var client = new TestClient();
+        configure?.Invoke(client._socket.Options);
+        using var timeout = new CancellationTokenSource(DefaultTimeout);
+        await client._socket.ConnectAsync(uri, timeout.Token);
+        if (read)
+        {
+            client.StartReading();
+            var first = await client.NextAsync();
+            client.FirstFrame = first;
+            Assert.Equal((EventNames.RootRoom, EventNames.JoinAck), (first.Room, first.Event));
+            client.Id = first.Src;
+        }
+
+        return client;
+    }
+
+    /// <summary>Starts the receive loop (for a client created with read: false).</summary>
+    public void StartReading() => _receiving = Task.Run(ReceiveLoopAsync);
+
+    /// <summary>Stops reading from the socket (after at most one more message), like a client that fell behind.</summary>
+    public void PauseReading() => _readGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Reads again after <see cref="PauseReading"/>.</summary>
+    public void ResumeReading() => _readGate.TrySetResult();
+
+    private static TaskCompletionSource CompletedGate()
+    {
+        var gate = new TaskCompletionSource();
+        gate.SetResult();
+        return gate;
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        var buffer = new byte[1 << 20];
+        try
+        {
+            while (true)
+            {
+                await _readGate.Task;
+                var length = 0;
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    result = await _socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None);
+                    length += result.Count;
+                }
+                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
+
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    if (_socket.State == WebSocketState.CloseReceived)
+                    {
+                        await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+                    }
+
+                    _closed.TrySetResult(_socket.CloseStatus);
+                    break;
+                }
+
+                var error = Message.TryParse(buffer.AsSpan(0, length), FrameLimits.Default, out var message);
+                Assert.Equal(FrameError.None, error);
+                if (FirstFrame is null && Id.Length == 0)
+                {
+                    FirstFrame = message;
+                }
+
+                _received.Writer.TryWrite(message!);
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            _closed.TrySetResult(null);
+        }
+        finally
+        {
+            _received.Writer.TryComplete();
+        }
+    }
+
+    // ----- sending -----
+
+    public async Task SendAsync(Message message) => await SendRawAsync(message.ToBytes());
+
+    public Task SendAsync(string room, string @event, string payload = "", string dst = "", string? src = null) =>
+        SendAsync(Message.FromText(room, @event, dst, src ?? Id, payload));
+
+    public Task SendAsync(string room, string @event, byte[] payload, string dst = "") =>
+        SendAsync(new Message(room, @event, dst, Id, payload));
+
+    public async Task SendRawAsync(ReadOnlyMemory<byte> bytes, WebSocketMessageType type = WebSocketMessageType.Binary, bool endOfMessage = true)
+    {
+        await _sendGate.WaitAsync();
+        try
+        {
+            using var timeout = new CancellationTokenSource(DefaultTimeout);
+            await _socket.SendAsync(bytes, type, endOfMessage, timeout.Token);
+        }
+        finally
+        {
+            _sendGate.Release();
+        }
+    }
+
+    /// <summary>Joins like the seed's client, and waits for the join_ack.</summary>
+    public async Task<string[]> JoinAsync(string room)
+    {
+        await SendAsync(Message.FromText(room, EventNames.Join, Id, Id, Id));
+        var ack = await WaitForAsync(m => m.Room == room && m.Event == EventNames.JoinAck);
+        Assert.Equal(Id, ack.Src);
+        return JsonSerializer.Deserialize<string[]>(ack.Payload)!;
+    }
+
+    /// <summary>Leaves like the seed's client, and waits for the leave_ack.</summary>
+    public async Task LeaveAsync(string room)
+    {
+        await SendAsync(Message.FromText(room, EventNames.Leave, Id, Id, Id));
+        var ack = await WaitForAsync(m => m.Room == room && m.Event == EventNames.LeaveAck);
+        Assert.Equal(Id, ack.PayloadText);
+    }
+
+    // ----- receiving -----
+
+    /// <summary>The next frame, whatever it is.</summary>
+    public async Task<Message> NextAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? DefaultTimeout);
+        try
+        {
+            return await _received.Reader.ReadAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"Client {Id}: no frame within {timeout ?? DefaultTimeout}.");
+        }
+        catch (ChannelClosedException)
+        {
+            throw new InvalidOperationException($"Client {Id}: the connection closed ({_socket.CloseStatus}) while a frame was expected.");
+        }
+    }
+
+    /// <summary>Skips frames until one matches.</summary>
+    public async Task<Message> WaitForAsync(Func<Message, bool> match, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
+        while (true)
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                throw new TimeoutException($"Client {Id}: the expected frame did not arrive.");
+            }
+
+            var message = await NextAsync(left);
+            if (match(message))
+            {
+                return message;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Asserts that nothing but frames matching <paramref name="allowed"/> arrived before the marker: the way to
+    /// test "nobody else was told" without sleeping. The caller sends a marker frame on the same path first.
+    /// </summary>
+    public async Task<List<Message>> CollectUntilAsync(Func<Message, bool> marker, TimeSpan? timeout = null)
+    {
+        var seen = new List<Message>();
+        var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
+        while (true)
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                throw new TimeoutException($"Client {Id}: the marker frame did not arrive.");
+            }
+
+            var message = await NextAsync(left);
+            if (marker(message))
+            {
+                return seen;
+            }
+
+            seen.Add(message);
+        }
+    }
+
+    /// <summary>Waits for the server to close the connection and returns its close status.</summary>
+    public async Task<WebSocketCloseStatus?> WaitForCloseAsync(TimeSpan? timeout = null)
+    {
+        // Drain frames so the close frame behind them is read.
+        return await _closed.Task.WaitAsync(timeout ?? DefaultTimeout);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (_socket.State == WebSocketState.Open)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", timeout.Token);
+                await _closed.Task.WaitAsync(TimeSpan.FromSeconds(5));
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or TimeoutException)
+        {
+        }
+        finally
+        {
+            _socket.Abort();
+            _socket.Dispose();
+            await _receiving.ConfigureAwait(false);
+        }
+    }
+}
