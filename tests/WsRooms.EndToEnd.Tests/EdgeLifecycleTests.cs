@@ -44,4 +44,40 @@ public sealed class EdgeLifecycleTests(ClusterFixture fixture)
         await a.SendAsync(room, "chat", "after the third edge left");
         Assert.Equal("after the third edge left", (await b.WaitForAsync(m => m.Event == "chat")).PayloadText);
     }
+
+    [Fact]
+    public async Task AClientThatAnswersNoPingIsDroppedAndLeavesItsRooms()
+    {
+        var room = Names.Room();
+        await using var edge = await fixture.StartEdgeAsync(configureOptions: o =>
+        {
+            o.KeepAliveInterval = TimeSpan.FromMilliseconds(200);
+            o.KeepAliveTimeout = TimeSpan.FromMilliseconds(500);
+        });
+        await using var watcher = await fixture.EdgeA.ConnectAsync();
+        // The client sends no keepalives of its own, and answers pings only while it reads.
+        await using var silent = await edge.ConnectAsync(configure: o => o.KeepAliveInterval = TimeSpan.Zero);
+        await watcher.JoinAsync(room);
+        await silent.JoinAsync(room);
+
+        // A pending receive would still answer pings: let the one in flight end on an echo, then read no more.
+        silent.PauseReading();
+        await silent.SendAsync(EventNames.RootRoom, "echo");
+
+        var left = await watcher.WaitForAsync(m => m.Event == EventNames.MemberLeft);
+        Assert.Equal(silent.Id, left.PayloadText);
+        Assert.Equal(0, edge.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task AHandlerThatThrowsLeavesTheConnectionOpen()
+    {
+        await using var edge = await fixture.StartEdgeAsync(configureEdge: e => e.AddHandler("boom", (_, _, _) => throw new InvalidOperationException("handler bug")));
+        await using var client = await edge.ConnectAsync();
+
+        await client.SendAsync(EventNames.RootRoom, "boom");
+        await client.SendAsync(EventNames.RootRoom, "echo", "still open");
+
+        Assert.Equal("still open", (await client.WaitForAsync(m => m.Event == "echoed")).PayloadText);
+    }
 }

@@ -67,7 +67,8 @@ public sealed class EdgeServer : IAsyncDisposable
         return new EdgeServer(app, new Uri(address));
     }
 
-    public Task<TestClient> ConnectAsync(bool read = true) => TestClient.ConnectAsync(WebSocketUri, read);
+    public Task<TestClient> ConnectAsync(bool read = true, Action<System.Net.WebSockets.ClientWebSocketOptions>? configure = null) =>
+        TestClient.ConnectAsync(WebSocketUri, read, configure);
 
     /// <summary>Stops the edge host gracefully (drain: every client gets 1001).</summary>
     public Task StopAsync() => _app.StopAsync();

@@ -252,6 +252,7 @@ public sealed class TestClient : IAsyncDisposable
         {
             _socket.Abort();
             _socket.Dispose();
+            ResumeReading(); // a paused loop must see the aborted socket to end
             await _receiving.ConfigureAwait(false);
         }
     }
