@@ -13,7 +13,7 @@ namespace WsRooms.EndToEnd.Tests.Infrastructure;
 /// </summary>
 public sealed class TestClient : IAsyncDisposable
 {
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(15);
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
     private readonly ClientWebSocket _socket = new();
     private readonly Channel<Message> _received = Channel.CreateUnbounded<Message>();
