@@ -234,12 +234,20 @@ azurite_ready() { port_in_use "$1" && port_in_use $(( $1 + 1 )) && port_in_use $
 # ----- Azurite (--azure) -----
 provider_args=() edge_provider_args=()
 if (( azure )); then
-  azurite_port=$(three_free_ports) || fail "could not find three consecutive free ports for Azurite"
+  for attempt in 1 2 3; do
+    azurite_port=$(three_free_ports) || fail "could not find three consecutive free ports for Azurite"
+    echo "Starting Azurite on 127.0.0.1:$azurite_port-$(( azurite_port + 2 )) (in memory); log in $LOG_DIR/azurite.log"
+    start azurite 0 "$LOG_DIR/azurite.log" tools/azurite.sh "$azurite_port"
+    # npm ci on a clean clone takes up to a minute before Azurite itself starts.
+    deadline=$(( SECONDS + START_TIMEOUT ))
+    until azurite_ready "$azurite_port" || ! alive "${pids[0]}" || (( SECONDS >= deadline )); do sleep 0.3; done
+    azurite_ready "$azurite_port" && break
+    # A port taken between choosing and binding it (EADDRINUSE): other ports.
+    kill -KILL "${pids[0]}" 2>/dev/null; wait "${pids[0]}" 2>/dev/null
+    roles=() numbers=() pids=() logs=()
+    (( attempt == 3 )) && fail "Azurite did not start; see $LOG_DIR/azurite.log"
+  done
   connection_string=$(tools/azurite.sh --connection-string "$azurite_port")
-  echo "Starting Azurite on 127.0.0.1:$azurite_port-$(( azurite_port + 2 )) (in memory); log in $LOG_DIR/azurite.log"
-  start azurite 0 "$LOG_DIR/azurite.log" tools/azurite.sh "$azurite_port"
-  # npm ci on a clean clone takes up to a minute before Azurite itself starts.
-  wait_ready 0 azurite_ready "$azurite_port"
   azure_args=(--WsRooms:Clustering AzureStorage --WsRooms:Azure:ConnectionString "$connection_string")
   if (( azure_queues )); then azure_args+=(--WsRooms:Streams:Provider AzureQueue); fi
   provider_args=("${azure_args[@]}" --WsRooms:GrainStorage AzureTable --Orleans:AdvertisedIPAddress 127.0.0.1)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Configuration;
+using WsRooms.Hosting;
 
 namespace WsRooms.Silo;
 
@@ -15,6 +16,11 @@ public sealed class SiloSettings
     public const int DefaultSiloPort = 11111;
     public const int DefaultGatewayPort = 30000;
     public const int DefaultPullingPeriodMs = 2;
+    public const int DefaultAzureQueuePullingPeriodMs = 50;
+    public const string AdvertisedIPAddressKey = "Orleans:AdvertisedIPAddress";
+    public const string ProbeTimeoutKey = "WsRooms:Membership:ProbeTimeout";
+    public const string NumMissedProbesLimitKey = "WsRooms:Membership:NumMissedProbesLimit";
+    public const string ResponseTimeoutKey = "WsRooms:Messaging:ResponseTimeout";
 
     /// <summary><c>Orleans:ClusterId</c>: silos and clients with the same id form one cluster.</summary>
     public string ClusterId { get; set; } = "wsrooms-local";
@@ -34,6 +40,40 @@ public sealed class SiloSettings
     /// <summary><c>WsRooms:Streams:PullingPeriodMs</c>: how often edge stream queues are read; about the grain-to-edge latency.</summary>
     public int PullingPeriodMs { get; set; } = DefaultPullingPeriodMs;
 
+    /// <summary><c>WsRooms:Clustering</c>: Localhost (default) or AzureStorage.</summary>
+    public ClusteringProvider Clustering { get; set; }
+
+    /// <summary><c>WsRooms:GrainStorage</c>: Memory (default) or AzureTable.</summary>
+    public GrainStorageProvider GrainStorage { get; set; }
+
+    /// <summary><c>WsRooms:Streams:Provider</c>: Memory (default) or AzureQueue.</summary>
+    public StreamsProvider Streams { get; set; }
+
+    /// <summary><c>WsRooms:Streams:QueueCount</c>: Azure queues the edge streams are spread over (default 8); the same on every process.</summary>
+    public int QueueCount { get; set; } = WsRoomsSiloBuilderExtensions.DefaultAzureQueueCount;
+
+    /// <summary>
+    /// <c>Orleans:AdvertisedIPAddress</c> (AzureStorage clustering): the address other silos and edge hosts reach this
+    /// silo at. Empty: this machine's first IPv4 address (what a container gets). 127.0.0.1 for one machine.
+    /// </summary>
+    public IPAddress? AdvertisedIPAddress { get; set; }
+
+    /// <summary><c>WsRooms:Membership:ProbeTimeout</c>: set only by tests; production keeps Orleans' default.</summary>
+    public TimeSpan? ProbeTimeout { get; set; }
+
+    /// <summary><c>WsRooms:Membership:NumMissedProbesLimit</c>: set only by tests; production keeps Orleans' default.</summary>
+    public int? NumMissedProbesLimit { get; set; }
+
+    /// <summary>
+    /// <c>WsRooms:Messaging:ResponseTimeout</c>: Orleans' response timeout on the silo (default Orleans' 30 s). A
+    /// stream delivery that was on its way to an edge through a silo that then died waits this long before it is
+    /// retried, so it bounds the delivery stall after a silo death. Tests set 5 s.
+    /// </summary>
+    public TimeSpan? ResponseTimeout { get; set; }
+
+    /// <summary><c>WsRooms:Azure:*</c>: how to reach the storage account.</summary>
+    public AzureStorageSettings Azure { get; set; } = new();
+
     public IPEndPoint? PrimarySiloEndpoint => PrimarySiloPort == 0 ? null : new IPEndPoint(IPAddress.Loopback, PrimarySiloPort);
 
     public TimeSpan PullingPeriod => TimeSpan.FromMilliseconds(PullingPeriodMs);
@@ -50,7 +90,57 @@ public sealed class SiloSettings
         settings.SiloPort = ReadInt(orleans, nameof(SiloPort), settings.SiloPort, problems);
         settings.GatewayPort = ReadInt(orleans, nameof(GatewayPort), settings.GatewayPort, problems);
         settings.PrimarySiloPort = ReadInt(orleans, nameof(PrimarySiloPort), settings.PrimarySiloPort, problems);
-        settings.PullingPeriodMs = ReadInt(configuration, PullingPeriodKey, settings.PullingPeriodMs, problems);
+        settings.Clustering = ProviderSettings.ReadEnum(configuration, ProviderSettings.ClusteringKey, ClusteringProvider.Localhost, problems);
+        settings.GrainStorage = ProviderSettings.ReadEnum(configuration, ProviderSettings.GrainStorageKey, GrainStorageProvider.Memory, problems);
+        settings.Streams = ProviderSettings.ReadEnum(configuration, ProviderSettings.StreamsKey, StreamsProvider.Memory, problems);
+        // Each Azure Queue read is a storage request per queue: its default period is longer than memory's.
+        settings.PullingPeriodMs = ReadInt(configuration, PullingPeriodKey, settings.Streams == StreamsProvider.AzureQueue ? DefaultAzureQueuePullingPeriodMs : settings.PullingPeriodMs, problems);
+        settings.QueueCount = ReadInt(configuration, ProviderSettings.QueueCountKey, settings.QueueCount, problems);
+        settings.Azure = AzureStorageSettings.Load(configuration, problems);
+
+        var advertised = configuration[AdvertisedIPAddressKey];
+        if (!string.IsNullOrWhiteSpace(advertised))
+        {
+            if (IPAddress.TryParse(advertised.Trim(), out var ip))
+            {
+                settings.AdvertisedIPAddress = ip;
+            }
+            else
+            {
+                problems.Add($"{AdvertisedIPAddressKey} must be an IP address (was '{advertised}').");
+            }
+        }
+
+        var probeTimeout = configuration[ProbeTimeoutKey];
+        if (!string.IsNullOrWhiteSpace(probeTimeout))
+        {
+            if (TimeSpan.TryParse(probeTimeout, CultureInfo.InvariantCulture, out var timeout) && timeout > TimeSpan.Zero)
+            {
+                settings.ProbeTimeout = timeout;
+            }
+            else
+            {
+                problems.Add($"{ProbeTimeoutKey} must be a positive time span such as 00:00:02 (was '{probeTimeout}').");
+            }
+        }
+
+        var responseTimeout = configuration[ResponseTimeoutKey];
+        if (!string.IsNullOrWhiteSpace(responseTimeout))
+        {
+            if (TimeSpan.TryParse(responseTimeout, CultureInfo.InvariantCulture, out var response) && response >= TimeSpan.FromSeconds(1))
+            {
+                settings.ResponseTimeout = response;
+            }
+            else
+            {
+                problems.Add($"{ResponseTimeoutKey} must be a time span of at least 00:00:01 (was '{responseTimeout}').");
+            }
+        }
+
+        if (configuration[NumMissedProbesLimitKey] is not null)
+        {
+            settings.NumMissedProbesLimit = ReadInt(configuration, NumMissedProbesLimitKey, 3, problems);
+        }
 
         // A value that did not parse kept its default, so checking the rest as well reports everything at once.
         problems.AddRange(settings.Validate());
@@ -100,6 +190,37 @@ public sealed class SiloSettings
         if (PullingPeriodMs is < 1 or > 10_000)
         {
             yield return $"{PullingPeriodKey} must be 1-10000 ms (was {PullingPeriodMs}).";
+        }
+
+        if (QueueCount is < 1 or > 256)
+        {
+            yield return $"{ProviderSettings.QueueCountKey} must be 1-256 (was {QueueCount}).";
+        }
+
+        if (NumMissedProbesLimit is < 1 or > 100)
+        {
+            yield return $"{NumMissedProbesLimitKey} must be 1-100 (was {NumMissedProbesLimit}).";
+        }
+
+        var tables = Clustering == ClusteringProvider.AzureStorage || GrainStorage == GrainStorageProvider.AzureTable;
+        var queues = Streams == StreamsProvider.AzureQueue;
+        if (tables || queues)
+        {
+            var why = string.Join(", ", new[]
+            {
+                Clustering == ClusteringProvider.AzureStorage ? "WsRooms:Clustering is AzureStorage" : null,
+                GrainStorage == GrainStorageProvider.AzureTable ? "WsRooms:GrainStorage is AzureTable" : null,
+                queues ? "WsRooms:Streams:Provider is AzureQueue" : null,
+            }.Where(w => w is not null));
+            foreach (var problem in Azure.Validate(tables, queues, why))
+            {
+                yield return problem;
+            }
+        }
+
+        if (Clustering == ClusteringProvider.AzureStorage && PrimarySiloPort != 0)
+        {
+            yield return $"Orleans:PrimarySiloPort is for Localhost clustering only; with AzureStorage clustering silos find each other in the table (leave it 0).";
         }
     }
 

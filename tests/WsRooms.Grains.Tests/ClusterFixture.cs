@@ -1,30 +1,39 @@
+using Azure.Data.Tables;
+using Microsoft.Extensions.Configuration;
 using Orleans.TestingHost;
 using WsRooms.Delivery;
 using WsRooms.Hosting;
+using WsRooms.Testing;
 
 namespace WsRooms.Grains.Tests;
 
 /// <summary>
-/// One two-silo cluster for every test in <see cref="ClusterCollection"/>: starting a cluster costs seconds, and
-/// two silos make room and connection grains land on different silos from the edge streams' pulling agents.
-/// The test client plays the edge hosts (see <see cref="FakeEdge"/>).
+/// One two-silo cluster for every test in a collection: starting a cluster costs seconds, and two silos make room and
+/// connection grains land on different silos from the edge streams' pulling agents. The test client plays the edge
+/// hosts (see <see cref="FakeEdge"/>). The providers are the subclass's: memory, or Azure Table on Azurite.
 /// </summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public abstract class GrainsClusterFixture : IAsyncLifetime
 {
+    /// <summary>A second memory stream provider whose queues are (practically) never read.</summary>
+    public const string StalledStreamProvider = "stalled";
+
     public TestCluster Cluster { get; private set; } = null!;
 
     public IGrainFactory Grains => Cluster.GrainFactory;
 
-    public async Task InitializeAsync()
+    /// <summary>The service provider of the first silo, for tests that use silo components directly.</summary>
+    public IServiceProvider SiloServices => Cluster.GetSiloServiceProvider((Cluster.Primary ?? Cluster.Silos[0]).SiloAddress);
+
+    public virtual async Task InitializeAsync()
     {
         var builder = new TestClusterBuilder(2);
-        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        Configure(builder);
         builder.AddClientBuilderConfigurator<ClientConfigurator>();
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (Cluster is not null)
         {
@@ -36,14 +45,19 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// <summary>A subscribed edge host with a fresh id.</summary>
     public Task<FakeEdge> NewEdgeAsync() => FakeEdge.StartAsync(Cluster.Client);
 
-    /// <summary>The service provider of the first silo, for tests that use silo components directly.</summary>
-    public IServiceProvider SiloServices => Cluster.GetSiloServiceProvider(Cluster.Primary!.SiloAddress);
+    protected abstract void Configure(TestClusterBuilder builder);
 
-    /// <summary>
-    /// A second memory stream provider whose queues are (practically) never read: its pulling agents wait a day
-    /// between reads, so a test can fill a queue to the memory stream's limit and watch publishers get refused.
-    /// </summary>
-    public const string StalledStreamProvider = "stalled";
+    private sealed class ClientConfigurator : IClientBuilderConfigurator
+    {
+        public void Configure(IConfiguration configuration, IClientBuilder clientBuilder) =>
+            clientBuilder.AddMemoryStreams(EdgeStreams.ProviderName);
+    }
+}
+
+/// <summary>Memory providers: the default, what a single machine runs.</summary>
+public sealed class ClusterFixture : GrainsClusterFixture
+{
+    protected override void Configure(TestClusterBuilder builder) => builder.AddSiloBuilderConfigurator<SiloConfigurator>();
 
     private sealed class SiloConfigurator : ISiloConfigurator
     {
@@ -52,11 +66,69 @@ public sealed class ClusterFixture : IAsyncLifetime
             .AddWsRoomsMemoryProviders()
             .AddMemoryStreams(StalledStreamProvider, b => b.ConfigurePullingAgent(ob => ob.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromDays(1))));
     }
+}
 
-    private sealed class ClientConfigurator : IClientBuilderConfigurator
+/// <summary>
+/// The same grains on Azure storage, against a fresh Azurite: Azure Table clustering (the classic TestClusterBuilder
+/// with the test membership off), Azure Table grain state, PubSubStore and membership rows. Streams stay memory
+/// streams (what the edge's latency needs); their subscriptions live in the durable PubSubStore.
+/// </summary>
+public sealed class AzuriteClusterFixture : GrainsClusterFixture
+{
+    private const string ConnectionStringKey = "WsRoomsTests:AzureConnectionString";
+
+    private Azurite? _azurite;
+
+    public string ConnectionString => _azurite!.ConnectionString;
+
+    public override async Task InitializeAsync()
     {
-        public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder clientBuilder) =>
-            clientBuilder.AddMemoryStreams(EdgeStreams.ProviderName);
+        _azurite = await Azurite.StartAsync();
+        await base.InitializeAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        try
+        {
+            await base.DisposeAsync();
+        }
+        finally
+        {
+            if (_azurite is not null)
+            {
+                await _azurite.DisposeAsync();
+            }
+        }
+    }
+
+    protected override void Configure(TestClusterBuilder builder)
+    {
+        builder.Options.UseTestClusterMembership = false;
+        // Configurators are built by type, one per silo: the connection string reaches them through configuration.
+        builder.Properties[ConnectionStringKey] = _azurite!.ConnectionString;
+        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        builder.AddClientBuilderConfigurator<AzureClientConfigurator>();
+    }
+
+    private sealed class SiloConfigurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            var connectionString = siloBuilder.Configuration[ConnectionStringKey]!;
+            siloBuilder
+                .UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(connectionString))
+                .AddWsRooms()
+                .AddWsRoomsMemoryStreams()
+                .AddWsRoomsAzureTableStorage(() => new TableServiceClient(connectionString))
+                .AddMemoryStreams(StalledStreamProvider, b => b.ConfigurePullingAgent(ob => ob.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromDays(1))));
+        }
+    }
+
+    private sealed class AzureClientConfigurator : IClientBuilderConfigurator
+    {
+        public void Configure(IConfiguration configuration, IClientBuilder clientBuilder) =>
+            clientBuilder.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(configuration[ConnectionStringKey]));
     }
 }
 
@@ -64,4 +136,10 @@ public sealed class ClusterFixture : IAsyncLifetime
 public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
 {
     public const string Name = "cluster";
+}
+
+[CollectionDefinition(Name)]
+public sealed class AzuriteClusterCollection : ICollectionFixture<AzuriteClusterFixture>
+{
+    public const string Name = "azurite cluster";
 }

@@ -4,8 +4,8 @@ using WsRooms.Protocol;
 namespace WsRooms.Grains.Tests;
 
 /// <summary>The connection grain: direct messages, membership through it, and closing.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class ConnectionGrainTests(ClusterFixture fixture)
+/// <remarks>Run twice: on memory providers (<see cref="MemoryConnectionGrainTests"/>) and on Azure Table storage in Azurite (<see cref="AzureTableConnectionGrainTests"/>).</remarks>
+public abstract class ConnectionGrainTests(GrainsClusterFixture fixture)
 {
     private IGrainFactory Grains => fixture.Grains;
 
@@ -139,3 +139,9 @@ public sealed class ConnectionGrainTests(ClusterFixture fixture)
         return await edge.WaitForRoomEventAsync(room, marker);
     }
 }
+
+[Collection(ClusterCollection.Name)]
+public sealed class MemoryConnectionGrainTests(ClusterFixture fixture) : ConnectionGrainTests(fixture);
+
+[Collection(AzuriteClusterCollection.Name)]
+public sealed class AzureTableConnectionGrainTests(AzuriteClusterFixture fixture) : ConnectionGrainTests(fixture);

@@ -6,8 +6,8 @@ using WsRooms.Protocol;
 namespace WsRooms.Grains.Tests;
 
 /// <summary>Room membership and fan-out, observed the way an edge host sees it: as deliveries on its stream.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class RoomGrainTests(ClusterFixture fixture)
+/// <remarks>Run twice: on memory providers (<see cref="MemoryRoomGrainTests"/>) and on Azure Table storage in Azurite (<see cref="AzureTableRoomGrainTests"/>).</remarks>
+public abstract class RoomGrainTests(GrainsClusterFixture fixture)
 {
     private IGrainFactory Grains => fixture.Grains;
 
@@ -357,3 +357,9 @@ public sealed class RoomGrainTests(ClusterFixture fixture)
 
     private static string[] Sorted(params string[] ids) => [.. ids.Order(StringComparer.Ordinal)];
 }
+
+[Collection(ClusterCollection.Name)]
+public sealed class MemoryRoomGrainTests(ClusterFixture fixture) : RoomGrainTests(fixture);
+
+[Collection(AzuriteClusterCollection.Name)]
+public sealed class AzureTableRoomGrainTests(AzuriteClusterFixture fixture) : RoomGrainTests(fixture);

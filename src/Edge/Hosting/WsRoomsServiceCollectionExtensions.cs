@@ -6,6 +6,7 @@ using WsRooms.Delivery;
 using WsRooms.Edge.Connections;
 using WsRooms.Edge.Delivery;
 using WsRooms.Edge.Dispatch;
+using WsRooms.Edge.Lease;
 
 namespace WsRooms.Edge;
 
@@ -49,6 +50,7 @@ public static class WsRoomsServiceCollectionExtensions
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<FrameDispatcher>();
         services.AddSingleton<WebSocketEndpoint>();
+        services.AddEdgeLease(); // before the subscriber: the lease is held before the edge takes connections
         services.AddSingleton<EdgeStreamSubscriber>();
         services.AddHostedService(sp => sp.GetRequiredService<EdgeStreamSubscriber>());
         services.AddSingleton<IClusterConnectionStatusObserver, ClusterConnectionObserver>();

@@ -3,6 +3,7 @@ using WsRooms.Delivery;
 using WsRooms.Grains;
 using WsRooms.Hosting;
 using WsRooms.Protocol;
+using WsRooms.Storage;
 
 namespace WsRooms.Connections;
 
@@ -14,10 +15,13 @@ namespace WsRooms.Connections;
 /// <remarks>
 /// Calls only go connection → room, never back (a room never calls a connection), so the two non-reentrant grains
 /// cannot wait on each other.
+/// While open, the connection is also listed under its edge host (<see cref="RowPartitions.EdgeConnections"/>, one
+/// row): when that edge host dies without closing it, its lapsed lease finds the connection there and closes it.
 /// </remarks>
 internal sealed partial class ConnectionGrain(
     [PersistentState("connection", WsRoomsStorage.Name)] IPersistentState<ConnectionState> state,
     IEdgeOutbox outbox,
+    IRowStore store,
     ILogger<ConnectionGrain> logger) : Grain, IConnectionGrain
 {
     private ConnectionState State => state.State;
@@ -28,6 +32,14 @@ internal sealed partial class ConnectionGrain(
     {
         ArgumentException.ThrowIfNullOrEmpty(edgeId);
         ArgumentNullException.ThrowIfNull(claims);
+
+        // Listed under the edge before the state says open: if the edge then dies, its lease finds us and closes us
+        // (closing a connection that never opened is harmless); the other order could leave one nobody closes.
+        await store.UpsertAsync(RowPartitions.EdgeConnections(edgeId), Id, "");
+        if (State.IsOpen && State.EdgeId.Length > 0 && State.EdgeId != edgeId)
+        {
+            await store.DeleteAsync(RowPartitions.EdgeConnections(State.EdgeId), Id);
+        }
 
         // Connection ids are unique per socket, so a second open only refreshes what we know.
         State.EdgeId = edgeId;
@@ -131,7 +143,14 @@ internal sealed partial class ConnectionGrain(
             throw;
         }
 
+        var edgeId = State.EdgeId;
         await state.ClearStateAsync();
+        if (edgeId.Length > 0)
+        {
+            // Last: until here a failed close stays listed under its edge, so the edge's lease can finish it.
+            await store.DeleteAsync(RowPartitions.EdgeConnections(edgeId), Id);
+        }
+
         DeactivateOnIdle();
     }
 

@@ -4,10 +4,11 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using WsRooms.Delivery;
 using WsRooms.Grains;
-using WsRooms.Hosting;
 using WsRooms.Protocol;
+using WsRooms.Storage;
 
 namespace WsRooms.Rooms;
 
@@ -21,12 +22,21 @@ namespace WsRooms.Rooms;
 /// that order is what the edges rely on (a join_ack must reach an edge before any broadcast the joiner should
 /// receive). Interleaving a broadcast into a join's storage write would break it. Broadcasts await nothing, so a
 /// turn is short; membership changes cost one storage write each.
+/// Membership is stored one row per member (<see cref="IRowStore"/>, partition = the room): a join or leave writes
+/// one row whatever the room's size, and activation reads the rows back page by page, so a room's storage never
+/// grows into one entity that the store would refuse.
 /// </remarks>
 internal sealed partial class RoomGrain(
-    [PersistentState("room", WsRoomsStorage.Name)] IPersistentState<RoomState> state,
+    IRowStore store,
     IEdgeOutbox outbox,
+    IOptions<EdgeOutboxOptions> outboxOptions,
     ILogger<RoomGrain> logger) : Grain, IRoomGrain
 {
+    /// <summary>Room of the frame header, event and the frame's length fields: what a join_ack carries besides its list.</summary>
+    private const int JoinAckOverheadBytes = 1024;
+
+    private readonly RoomState _state = new();
+
     // Derived from the state, kept in step with every change so a broadcast never walks the member list:
     // members per edge host, the edges with members, and those edges together with the attached ones.
     private readonly Dictionary<string, int> _membersPerEdge = new(StringComparer.Ordinal);
@@ -34,15 +44,28 @@ internal sealed partial class RoomGrain(
     private string[] _fanOutEdges = [];
     private string _room = "";
 
-    private RoomState State => state.State;
+    private RoomState State => _state;
+
+    private string Partition => RowPartitions.Room(_room);
 
     private bool IsRoot => _room == EventNames.RootRoom;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _room = this.GetPrimaryKeyString();
+        foreach (var row in await store.ReadPartitionAsync(Partition, cancellationToken))
+        {
+            if (row.Row.StartsWith(RowPartitions.MemberPrefix, StringComparison.Ordinal))
+            {
+                State.Members[row.Row[RowPartitions.MemberPrefix.Length..]] = row.Value;
+            }
+            else if (row.Row.StartsWith(RowPartitions.AttachedEdgePrefix, StringComparison.Ordinal))
+            {
+                State.AttachedEdges.Add(row.Row[RowPartitions.AttachedEdgePrefix.Length..]);
+            }
+        }
+
         RebuildIndex();
-        return Task.CompletedTask;
     }
 
     public async Task<bool> AddMemberAsync(string connectionId, string edgeId)
@@ -57,8 +80,8 @@ internal sealed partial class RoomGrain(
             return false;
         }
 
+        await WriteAsync(() => store.UpsertAsync(Partition, RowPartitions.MemberPrefix + connectionId, edgeId));
         State.Members.Add(connectionId, edgeId);
-        await WriteStateAsync();
         AddToIndex(edgeId);
 
         // join_ack first: the edge adds the joiner to its local index on it, and later fan-outs from this room,
@@ -86,18 +109,12 @@ internal sealed partial class RoomGrain(
         ArgumentException.ThrowIfNullOrEmpty(connectionId);
         ArgumentException.ThrowIfNullOrEmpty(edgeId);
 
-        var wasMember = State.Members.Remove(connectionId, out var memberEdge);
+        var wasMember = State.Members.ContainsKey(connectionId);
         if (wasMember)
         {
+            await WriteAsync(() => store.DeleteAsync(Partition, RowPartitions.MemberPrefix + connectionId));
+            State.Members.Remove(connectionId, out var memberEdge);
             RemoveFromIndex(memberEdge!);
-            if (IsEmpty)
-            {
-                await ClearStateAsync();
-            }
-            else
-            {
-                await WriteStateAsync();
-            }
         }
 
         var idBytes = Encoding.UTF8.GetBytes(connectionId);
@@ -157,27 +174,22 @@ internal sealed partial class RoomGrain(
     public async Task AttachEdgeAsync(string edgeId)
     {
         ArgumentException.ThrowIfNullOrEmpty(edgeId);
-        if (State.AttachedEdges.Add(edgeId))
+        if (!State.AttachedEdges.Contains(edgeId))
         {
+            await WriteAsync(() => store.UpsertAsync(Partition, RowPartitions.AttachedEdgePrefix + edgeId, ""));
+            State.AttachedEdges.Add(edgeId);
             RebuildEdgeLists();
-            await WriteStateAsync();
         }
     }
 
     public async Task DetachEdgeAsync(string edgeId)
     {
         ArgumentException.ThrowIfNullOrEmpty(edgeId);
-        if (State.AttachedEdges.Remove(edgeId))
+        if (State.AttachedEdges.Contains(edgeId))
         {
+            await WriteAsync(() => store.DeleteAsync(Partition, RowPartitions.AttachedEdgePrefix + edgeId));
+            State.AttachedEdges.Remove(edgeId);
             RebuildEdgeLists();
-            if (IsEmpty)
-            {
-                await ClearStateAsync();
-            }
-            else
-            {
-                await WriteStateAsync();
-            }
         }
 
         CollectIfEmpty();
@@ -212,22 +224,48 @@ internal sealed partial class RoomGrain(
     private void PostJoinAck(string connectionId, string edgeId) =>
         outbox.Post(edgeId, EdgeDelivery.ToConnection(
             connectionId,
-            new Message(_room, EventNames.JoinAck, "", connectionId, MemberListJson()),
+            new Message(_room, EventNames.JoinAck, "", connectionId, MemberListJson(connectionId)),
             MembershipChange.Joined));
 
-    /// <summary>Every member id as a JSON array of strings, UTF-8: the join_ack payload.</summary>
-    private byte[] MemberListJson()
+    /// <summary>
+    /// The member ids as a JSON array of strings, UTF-8: the join_ack payload. The joiner comes first; the list
+    /// stops before it would make the delivery larger than one stream event may carry
+    /// (<see cref="EdgeOutboxOptions.MaxBatchBytes"/>, 512 KiB ≈ 13,000 ids with memory streams), because the outbox
+    /// drops a delivery over that size and the joiner would get no join_ack at all. A joiner of a bigger room thus
+    /// gets itself and as many others as fit; the whole list is <see cref="IRoomGrain.GetMembersAsync"/>.
+    /// </summary>
+    private byte[] MemberListJson(string joiner)
     {
-        var buffer = new ArrayBufferWriter<byte>(2 + (State.Members.Count * 40));
+        var budget = Math.Max(outboxOptions.Value.MaxBatchBytes - JoinAckOverheadBytes - (2 * joiner.Length), 256);
+        var buffer = new ArrayBufferWriter<byte>(Math.Min(2 + (State.Members.Count * 40), budget + 64));
+        var truncated = false;
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartArray();
+            writer.WriteStringValue(joiner);
             foreach (var member in State.Members.Keys)
             {
+                if (member == joiner)
+                {
+                    continue;
+                }
+
+                // Ids are ASCII in practice: length + quotes + comma is the bytes it adds.
+                if (writer.BytesPending + writer.BytesCommitted + member.Length + 3 > budget)
+                {
+                    truncated = true;
+                    break;
+                }
+
                 writer.WriteStringValue(member);
             }
 
             writer.WriteEndArray();
+        }
+
+        if (truncated)
+        {
+            LogJoinAckTruncated(logger, _room, State.Members.Count, budget);
         }
 
         return buffer.WrittenSpan.ToArray();
@@ -242,31 +280,19 @@ internal sealed partial class RoomGrain(
         }
     }
 
-    private async Task WriteStateAsync()
+    /// <summary>
+    /// One row written before memory changes: a failed write leaves the room as it was (the caller sees the
+    /// exception), so memory never claims what storage does not hold.
+    /// </summary>
+    private async Task WriteAsync(Func<Task> write)
     {
         try
         {
-            await state.WriteStateAsync();
-        }
-        catch (Exception ex)
-        {
-            // Memory now differs from storage: drop the activation so the next call starts from what was stored.
-            LogStateWriteFailed(logger, ex, _room);
-            DeactivateOnIdle();
-            throw;
-        }
-    }
-
-    private async Task ClearStateAsync()
-    {
-        try
-        {
-            await state.ClearStateAsync();
+            await write();
         }
         catch (Exception ex)
         {
             LogStateWriteFailed(logger, ex, _room);
-            DeactivateOnIdle();
             throw;
         }
     }
@@ -318,6 +344,9 @@ internal sealed partial class RoomGrain(
     [LoggerMessage(EventId = 2001, Level = LogLevel.Debug, Message = "Room {Room}: dropped a {Event} broadcast from {SenderId}, who is not a member")]
     private static partial void LogBroadcastFromNonMemberDropped(ILogger logger, string room, string senderId, string @event);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "Room {Room}: writing state failed; the activation will be dropped")]
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "Room {Room}: writing a membership row failed; the change was not made")]
     private static partial void LogStateWriteFailed(ILogger logger, Exception exception, string room);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Room {Room}: {Members} members do not fit in one join_ack of {Budget} bytes; it lists the joiner and as many others as fit")]
+    private static partial void LogJoinAckTruncated(ILogger logger, string room, int members, int budget);
 }

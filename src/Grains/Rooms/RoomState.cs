@@ -1,14 +1,14 @@
 namespace WsRooms.Rooms;
 
-/// <summary>What a room persists: its members and, for <c>root</c> without presence, the attached edge hosts.</summary>
-[GenerateSerializer, Alias("wsrooms.RoomState")]
-public sealed class RoomState
+/// <summary>
+/// A room's membership in memory: its members and, for <c>root</c> without presence, the attached edge hosts.
+/// Stored one row per member and per attached edge (<see cref="Storage.IRowStore"/>), never as one blob.
+/// </summary>
+internal sealed class RoomState
 {
     /// <summary>Member connection id → the edge host holding its socket.</summary>
-    [Id(0)]
-    public Dictionary<string, string> Members { get; set; } = [];
+    public Dictionary<string, string> Members { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Edge hosts that get every broadcast to the room for all their connections (root without presence).</summary>
-    [Id(1)]
-    public HashSet<string> AttachedEdges { get; set; } = [];
+    public HashSet<string> AttachedEdges { get; } = new(StringComparer.Ordinal);
 }

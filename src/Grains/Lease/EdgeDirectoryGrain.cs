@@ -1,0 +1,213 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+using Microsoft.Extensions.Options;
+using WsRooms.Grains;
+using WsRooms.Storage;
+
+namespace WsRooms.Lease;
+
+/// <summary>
+/// Holds every edge host's lease. Renewals only touch memory; the set of known edges (id, instance, lease) is stored,
+/// one row each, so that a directory reactivated after its silo died still expires edges that died meanwhile.
+/// </summary>
+/// <remarks>
+/// Not reentrant, and no turn waits on anything slow: closing a lapsed edge's connections is handed to that edge's
+/// <see cref="IEdgeReaperGrain"/> (one-way), which reports back. Were it done here, renewals from live edges would
+/// queue behind it and could themselves look lapsed.
+/// </remarks>
+internal sealed partial class EdgeDirectoryGrain(
+    IRowStore store,
+    IOptions<EdgeLeaseOptions> options,
+    TimeProvider time,
+    ILogger<EdgeDirectoryGrain> logger) : Grain, IEdgeDirectoryGrain, IEdgeDirectoryCallback
+{
+    private readonly Dictionary<string, Entry> _edges = new(StringComparer.Ordinal);
+    private readonly EdgeLeaseOptions _options = options.Value;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetTimestamp();
+        foreach (var row in await store.ReadPartitionAsync(RowPartitions.EdgeDirectory, cancellationToken))
+        {
+            if (TryParse(row.Value, out var instance, out var lease))
+            {
+                // What happened while nobody watched is unknown: every known edge gets one full lease to renew.
+                _edges[row.Row] = new Entry(instance, lease) { LastRenewed = now };
+            }
+        }
+
+        if (_edges.Count > 0)
+        {
+            LogReloaded(logger, _edges.Count);
+        }
+
+        // KeepAlive: the sweep must go on while no edge renews (they may all have died at once).
+        this.RegisterGrainTimer(SweepAsync, new GrainTimerCreationOptions(_options.SweepInterval, _options.SweepInterval) { KeepAlive = true });
+    }
+
+    public async Task<EdgeLeaseStatus> RenewAsync(string edgeId, string instance, TimeSpan lease)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(edgeId);
+        ArgumentException.ThrowIfNullOrEmpty(instance);
+        if (lease <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(lease), lease, "The lease must be positive.");
+        }
+
+        if (_edges.TryGetValue(edgeId, out var entry))
+        {
+            if (entry.Expiring)
+            {
+                return EdgeLeaseStatus.Expiring;
+            }
+
+            if (entry.Instance == instance)
+            {
+                entry.LastRenewed = time.GetTimestamp();
+                if (entry.Lease != lease)
+                {
+                    entry.Lease = lease;
+                    await store.UpsertAsync(RowPartitions.EdgeDirectory, edgeId, Format(instance, lease));
+                }
+
+                return EdgeLeaseStatus.Renewed;
+            }
+
+            // The same edge id from a new process (a configured EdgeId, restarted): its predecessor is gone, and its
+            // connections must be closed before the new one registers theirs under the same id.
+            LogReplaced(logger, edgeId, entry.Instance, instance);
+            StartExpiry(edgeId, entry);
+            return EdgeLeaseStatus.Expiring;
+        }
+
+        await store.UpsertAsync(RowPartitions.EdgeDirectory, edgeId, Format(instance, lease));
+        _edges[edgeId] = new Entry(instance, lease) { LastRenewed = time.GetTimestamp() };
+        LogRegistered(logger, edgeId, lease);
+        return EdgeLeaseStatus.Registered;
+    }
+
+    public Task ReleaseAsync(string edgeId, string instance)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(edgeId);
+        if (_edges.TryGetValue(edgeId, out var entry) && entry.Instance == instance && !entry.Expiring)
+        {
+            LogReleased(logger, edgeId);
+            StartExpiry(edgeId, entry);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<string>> GetLiveEdgesAsync() =>
+        Task.FromResult<IReadOnlyList<string>>([.. _edges.Where(e => !e.Value.Expiring).Select(e => e.Key)]);
+
+    public async Task ExpiryFinishedAsync(string edgeId, string instance, bool succeeded)
+    {
+        if (!_edges.TryGetValue(edgeId, out var entry) || entry.Instance != instance)
+        {
+            return;
+        }
+
+        if (!succeeded)
+        {
+            // Some connections could not be closed: the next sweep tries again (the lease is still lapsed).
+            entry.Expiring = false;
+            return;
+        }
+
+        await store.DeleteAsync(RowPartitions.EdgeDirectory, edgeId);
+        _edges.Remove(edgeId);
+        LogExpired(logger, edgeId);
+    }
+
+    private Task SweepAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetTimestamp();
+        foreach (var (edgeId, entry) in _edges.ToArray())
+        {
+            if (entry.Expiring)
+            {
+                if (time.GetElapsedTime(entry.ExpiryStarted, now) > _options.ExpiryRetryAfter)
+                {
+                    StartExpiry(edgeId, entry); // its reaper's silo died before reporting back
+                }
+
+                continue;
+            }
+
+            var silent = time.GetElapsedTime(entry.LastRenewed, now);
+            if (silent > entry.Lease)
+            {
+                LogLapsed(logger, edgeId, silent, entry.Lease);
+                StartExpiry(edgeId, entry);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void StartExpiry(string edgeId, Entry entry)
+    {
+        entry.Expiring = true;
+        entry.ExpiryStarted = time.GetTimestamp();
+        // One-way: the reaper reports back through ExpiryFinishedAsync; this turn does not wait for it.
+        GrainFactory.GetGrain<IEdgeReaperGrain>(edgeId).ExpireAsync(entry.Instance, this.AsReference<IEdgeDirectoryCallback>()).Ignore();
+    }
+
+    private static string Format(string instance, TimeSpan lease) =>
+        instance + "|" + ((long)lease.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+
+    private static bool TryParse(string value, out string instance, out TimeSpan lease)
+    {
+        var bar = value.LastIndexOf('|');
+        if (bar > 0 && long.TryParse(value.AsSpan(bar + 1), NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms) && ms > 0)
+        {
+            instance = value[..bar];
+            lease = TimeSpan.FromMilliseconds(ms);
+            return true;
+        }
+
+        instance = "";
+        lease = default;
+        return false;
+    }
+
+    private sealed class Entry(string instance, TimeSpan lease)
+    {
+        public string Instance { get; } = instance;
+
+        public TimeSpan Lease { get; set; } = lease;
+
+        public long LastRenewed { get; set; }
+
+        public bool Expiring { get; set; }
+
+        public long ExpiryStarted { get; set; }
+    }
+
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Edge {EdgeId} registered, lease {Lease}")]
+    private static partial void LogRegistered(ILogger logger, string edgeId, TimeSpan lease);
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Edge {EdgeId}: no renewal for {Silent} (lease {Lease}); closing its connections")]
+    private static partial void LogLapsed(ILogger logger, string edgeId, TimeSpan silent, TimeSpan lease);
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Edge {EdgeId} expired: its connections are closed and it is detached from root")]
+    private static partial void LogExpired(ILogger logger, string edgeId);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "Edge {EdgeId} released its lease")]
+    private static partial void LogReleased(ILogger logger, string edgeId);
+
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "Edge {EdgeId}: instance {NewInstance} replaces {OldInstance}; closing the old one's connections first")]
+    private static partial void LogReplaced(ILogger logger, string edgeId, string oldInstance, string newInstance);
+
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Information, Message = "Edge directory reactivated with {Count} known edges; each has one lease to renew")]
+    private static partial void LogReloaded(ILogger logger, int count);
+}
+
+/// <summary>How a reaper reports back to the directory. Infrastructure; not for application code.</summary>
+public interface IEdgeDirectoryCallback : IGrainWithStringKey
+{
+    [OneWay]
+    Task ExpiryFinishedAsync(string edgeId, string instance, bool succeeded);
+}

@@ -1,0 +1,51 @@
+using Microsoft.Extensions.Options;
+
+namespace WsRooms.Lease;
+
+/// <summary>
+/// Silo settings of the edge-host leases (<c>WsRooms:EdgeLease</c>). The lease itself is the edge host's setting
+/// (<c>WsRooms:EdgeLease:Duration</c> there, sent with every renewal), so the two sides never disagree about it.
+/// </summary>
+public sealed class EdgeLeaseOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "WsRooms:EdgeLease";
+
+    /// <summary>
+    /// How often the directory looks for lapsed leases (default 1 s): a dead edge host's connections are closed
+    /// between its lease and its lease plus this.
+    /// </summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Connections of a lapsed edge host closed at the same time (default 64).</summary>
+    public int CloseConcurrency { get; set; } = 64;
+
+    /// <summary>
+    /// An expiry that has not reported back after this long (its silo died) is started again (default 2 minutes).
+    /// </summary>
+    public TimeSpan ExpiryRetryAfter { get; set; } = TimeSpan.FromMinutes(2);
+}
+
+internal sealed class EdgeLeaseOptionsValidator : IValidateOptions<EdgeLeaseOptions>
+{
+    public ValidateOptionsResult Validate(string? name, EdgeLeaseOptions options)
+    {
+        List<string>? failures = null;
+        if (options.SweepInterval < TimeSpan.FromMilliseconds(50) || options.SweepInterval > TimeSpan.FromMinutes(5))
+        {
+            (failures ??= []).Add($"{EdgeLeaseOptions.SectionName}:{nameof(options.SweepInterval)} must be between 00:00:00.050 and 00:05:00 (was {options.SweepInterval}).");
+        }
+
+        if (options.CloseConcurrency < 1)
+        {
+            (failures ??= []).Add($"{EdgeLeaseOptions.SectionName}:{nameof(options.CloseConcurrency)} must be at least 1 (was {options.CloseConcurrency}).");
+        }
+
+        if (options.ExpiryRetryAfter <= TimeSpan.Zero)
+        {
+            (failures ??= []).Add($"{EdgeLeaseOptions.SectionName}:{nameof(options.ExpiryRetryAfter)} must be positive (was {options.ExpiryRetryAfter}).");
+        }
+
+        return failures is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

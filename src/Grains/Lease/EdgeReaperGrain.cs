@@ -1,0 +1,82 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+using Microsoft.Extensions.Options;
+using WsRooms.Grains;
+using WsRooms.Protocol;
+using WsRooms.Storage;
+
+namespace WsRooms.Lease;
+
+/// <summary>Closes what a lapsed edge host left open. Keyed by the edge id. Infrastructure; not for application code.</summary>
+public interface IEdgeReaperGrain : IGrainWithStringKey
+{
+    [OneWay]
+    Task ExpireAsync(string instance, IEdgeDirectoryCallback directory);
+}
+
+/// <summary>
+/// Reads the connections listed under the edge (<see cref="RowPartitions.EdgeConnections"/>) and closes each one
+/// through its <see cref="IConnectionGrain"/> (it leaves every room; the others get <c>member_left</c>), detaches the
+/// edge from root, then tells the directory.
+/// </summary>
+internal sealed partial class EdgeReaperGrain(
+    IRowStore store,
+    IOptions<EdgeLeaseOptions> options,
+    ILogger<EdgeReaperGrain> logger) : Grain, IEdgeReaperGrain
+{
+    public async Task ExpireAsync(string instance, IEdgeDirectoryCallback directory)
+    {
+        var edgeId = this.GetPrimaryKeyString();
+        var succeeded = false;
+        try
+        {
+            var partition = RowPartitions.EdgeConnections(edgeId);
+            var connections = await store.ReadPartitionAsync(partition);
+            var failed = 0;
+            await Parallel.ForEachAsync(
+                connections,
+                new ParallelOptions { MaxDegreeOfParallelism = options.Value.CloseConcurrency, TaskScheduler = TaskScheduler.Current },
+                async (row, _) =>
+                {
+                    try
+                    {
+                        await GrainFactory.GetGrain<IConnectionGrain>(row.Row).CloseAsync();
+                    }
+                    catch (Exception e)
+                    {
+                        Interlocked.Increment(ref failed);
+                        LogCloseFailed(logger, e, edgeId, row.Row);
+                    }
+                });
+
+            await GrainFactory.GetGrain<IRoomGrain>(EventNames.RootRoom).DetachEdgeAsync(edgeId);
+            if (failed == 0)
+            {
+                // Connections that closed removed their own rows; what is left never opened fully.
+                await store.DeletePartitionAsync(partition);
+                succeeded = true;
+            }
+
+            LogReaped(logger, edgeId, connections.Count - failed, failed);
+        }
+        catch (Exception e)
+        {
+            LogExpireFailed(logger, e, edgeId);
+        }
+        finally
+        {
+            DeactivateOnIdle();
+        }
+
+        await directory.ExpiryFinishedAsync(edgeId, instance, succeeded);
+    }
+
+    [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "Edge {EdgeId}: closed {Closed} connections it left open ({Failed} failed)")]
+    private static partial void LogReaped(ILogger logger, string edgeId, int closed, int failed);
+
+    [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "Edge {EdgeId}: closing connection {ConnectionId} failed; the next sweep tries again")]
+    private static partial void LogCloseFailed(ILogger logger, Exception exception, string edgeId, string connectionId);
+
+    [LoggerMessage(EventId = 5103, Level = LogLevel.Error, Message = "Edge {EdgeId}: expiring failed; the next sweep tries again")]
+    private static partial void LogExpireFailed(ILogger logger, Exception exception, string edgeId);
+}
