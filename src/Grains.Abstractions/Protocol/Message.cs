@@ -27,10 +27,11 @@ public sealed record Message(
         var error = FrameReader.TryRead(frame, limits, out var view);
         message = error == FrameError.None
             ? new Message(
-                Encoding.UTF8.GetString(view.Room),
-                Encoding.UTF8.GetString(view.Event),
-                Encoding.UTF8.GetString(view.Dst),
-                Encoding.UTF8.GetString(view.Src),
+                // Names and ids repeat from frame to frame: looked up, not allocated (see Utf8StringCache).
+                Utf8StringCache.GetString(view.Room),
+                Utf8StringCache.GetString(view.Event),
+                Utf8StringCache.GetString(view.Dst),
+                Utf8StringCache.GetString(view.Src),
                 view.Payload.ToArray())
             : null;
         return error;
