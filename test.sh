@@ -29,7 +29,7 @@ finish() { # passed failed skipped exit-code
 
 # ----- 1. Ensure prerequisites -----
 # Everything a clean machine needs before the build: the .NET SDK and the npm packages of tools/ (Azurite).
-# Browser tests will add Debian's chromium (apt-get) here.
+# The browser tests add Debian's chromium (apt-get) and tests/browser's npm packages.
 ensure_dotnet() {
   if ! command -v dotnet >/dev/null; then
     echo "test.sh: dotnet is not on PATH. Install the .NET SDK named in global.json." >&2
@@ -59,10 +59,27 @@ ensure_npm_tools() {
   (cd tools && npm ci --no-audit --no-fund --loglevel=error) || { echo "test.sh: npm ci in tools/ failed" >&2; return 1; }
 }
 
+# The browser tests (tests/browser): Debian's chromium, driven by playwright-core from tests/browser/package-lock.json.
+ensure_browser_tests() {
+  if [[ ! -x /usr/bin/chromium ]]; then
+    echo "Installing Debian's chromium (apt-get)..."
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null \
+      || { echo "test.sh: could not install chromium (apt-get needs root); the browser tests need /usr/bin/chromium" >&2; return 1; }
+  fi
+  echo "Chromium: $(/usr/bin/chromium --version 2>/dev/null || echo /usr/bin/chromium)"
+  if [[ -d tests/browser/node_modules/playwright-core && ! tests/browser/node_modules/.package-lock.json -ot tests/browser/package-lock.json ]]; then
+    echo "playwright-core: already installed (tests/browser/node_modules)"
+    return 0
+  fi
+  echo "Installing tests/browser npm packages (npm ci)..."
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error) || { echo "test.sh: npm ci in tests/browser failed" >&2; return 1; }
+}
+
 ensure_prerequisites() {
   section "Prerequisites"
   ensure_dotnet || return 1
   ensure_npm_tools || return 1
+  ensure_browser_tests || return 1
 }
 
 ensure_prerequisites || finish 0 0 0 1
@@ -143,6 +160,34 @@ for project in "${projects[@]}"; do
     "$@"
   count_project "$name" "$results" $?
 done
+
+# ----- 6. The browser tests, after the .NET projects -----
+# tests/browser: node's test runner drives headless Chromium against a cluster it starts with run.sh (the Release
+# build above). Counted from its TAP report: "# pass N", "# fail N" (+ cancelled) and "# skipped N" (+ todo).
+count_browser() { # tap-file exit-code
+  local tap=$1 code=$2 p=0 f=0 s=0 note=""
+  tap_count() { local n; n=$(sed -n "s/^# $1 \([0-9][0-9]*\)$/\1/p" "$tap" | tail -n 1); echo "${n:-0}"; }
+  if [[ -s $tap ]] && grep -q '^# pass ' "$tap"; then
+    p=$(tap_count pass) f=$(( $(tap_count fail) + $(tap_count cancelled) )) s=$(( $(tap_count skipped) + $(tap_count todo) ))
+  else
+    note="no TAP summary"
+  fi
+  if (( code != 0 && f == 0 )); then
+    f=1
+    note="${note:+$note; }node --test exited $code"
+  fi
+  summary+=("$(printf '  %-28s %4d passed, %d failed%s%s' "browser (tests/browser)" "$p" "$f" \
+    "$( (( s )) && echo ", $s skipped")" "${note:+  ($note)}")")
+  (( passed += p, failed += f, skipped += s ))
+  (( f == 0 )) || status=1
+}
+section "Browser tests (tests/browser)"
+browser_tap=$ROOT/$RESULTS_DIR/browser/browser.tap
+mkdir -p "$(dirname "$browser_tap")"
+(cd tests/browser && timeout -k 30s "${WSROOMS_BROWSER_TEST_TIMEOUT:-10m}" node --test \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$browser_tap")
+count_browser "$browser_tap" $?
 
 section "Summary"
 printf '%s\n' "${summary[@]}"

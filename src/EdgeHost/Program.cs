@@ -62,7 +62,15 @@ builder.Services
 var app = builder.Build();
 
 app.UseDefaultFiles();
-app.UseStaticFiles();
+// The demo page and wsrooms.js: revalidated on every load (ETag), so a new client module is picked up at once;
+// .ts is TypeScript declarations here, not an MPEG transport stream.
+var contentTypes = new Microsoft.AspNetCore.StaticFiles.FileExtensionContentTypeProvider();
+contentTypes.Mappings[".ts"] = "text/plain; charset=utf-8";
+app.UseStaticFiles(new StaticFileOptions
+{
+    ContentTypeProvider = contentTypes,
+    OnPrepareResponse = static file => file.Context.Response.Headers.CacheControl = "no-cache",
+});
 app.MapWsRooms("/ws");
 app.MapGet("/healthz", () => Results.Ok("ok"));
 
