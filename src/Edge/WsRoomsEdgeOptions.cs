@@ -53,6 +53,15 @@ public sealed class WsRoomsEdgeOptions
     /// <summary>Frame size limits (<c>WsRooms:Limits</c>).</summary>
     public FrameLimits Limits { get; set; } = new();
 
+    /// <summary>Who may connect: Anonymous or JWT (<c>WsRooms:Authentication</c>).</summary>
+    public WsRoomsAuthenticationOptions Authentication { get; set; } = new();
+
+    /// <summary>Who may join and publish to which rooms (<c>WsRooms:Rooms</c>).</summary>
+    public RoomAuthorizationOptions Rooms { get; set; } = new();
+
+    /// <summary>Abuse limits: rooms, members, rates, connections (<c>WsRooms:Quotas</c>); all off by default.</summary>
+    public QuotaOptions Quotas { get; set; } = new();
+
     internal IEnumerable<string> Validate()
     {
         if (SendQueueCapacity < 1)
@@ -83,6 +92,11 @@ public sealed class WsRoomsEdgeOptions
         if (limitsError is not null)
         {
             yield return limitsError;
+        }
+
+        foreach (var error in Authentication.Validate().Concat(Rooms.Validate()).Concat(Quotas.Validate(Limits.MaxMessageBytes)))
+        {
+            yield return error;
         }
     }
 }

@@ -58,6 +58,7 @@ builder.UseOrleansClient(client =>
 builder.Services
     .AddWsRooms()
     .AddHandler(PingHandler.EventName, PingHandler.HandleAsync);
+builder.Services.AddWsRoomsOpenTelemetry(); // Prometheus at /metrics; OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set
 
 var app = builder.Build();
 
@@ -72,7 +73,8 @@ app.UseStaticFiles(new StaticFileOptions
     OnPrepareResponse = static file => file.Context.Response.Headers.CacheControl = "no-cache",
 });
 app.MapWsRooms("/ws");
-app.MapGet("/healthz", () => Results.Ok("ok"));
+app.MapWsRoomsHealthChecks(); // /healthz (live), /readyz (stream subscribed, cluster connected, not draining)
+app.MapWsRoomsPrometheus();   // /metrics
 
 try
 {

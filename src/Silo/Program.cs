@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using WsRooms.Hosting;
+using WsRooms.Observability;
 using WsRooms.Silo;
 
 // Content root = the output folder, so appsettings.json is found whatever the working directory.
@@ -78,6 +79,7 @@ builder.UseOrleans(silo =>
     }
 
     silo.AddWsRooms(outbox => builder.Configuration.GetSection("WsRooms:Outbox").Bind(outbox));
+    silo.AddWsRoomsHealthEndpoint(); // WsRooms:Health:Port (0: off): /healthz, /readyz, /metrics
 
     if (settings.GrainStorage == GrainStorageProvider.AzureTable)
     {

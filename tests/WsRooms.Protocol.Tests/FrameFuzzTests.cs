@@ -12,7 +12,7 @@ namespace WsRooms.Protocol.Tests;
 public sealed class FrameFuzzTests(ITestOutputHelper output)
 {
     private const int Seed = 20240601;
-    private const int Mutations = 20_000;
+    private const int Mutations = 100_000;
 
     private static readonly FrameLimits SmallLimits = new() { MaxMessageBytes = 512, MaxRoomBytes = 8, MaxEventBytes = 4, MaxIdBytes = 36 };
 

@@ -18,6 +18,9 @@ internal sealed class ConnectionRegistry(IOptions<WsRoomsEdgeOptions> options)
     /// <summary>How many connections this edge holds.</summary>
     public int Count => _connections.Count;
 
+    /// <summary>How many rooms have at least one member on this edge (root without presence not counted).</summary>
+    public int RoomCount => _rooms.Count;
+
     /// <summary>Every live connection.</summary>
     public ICollection<EdgeConnection> Connections => _connections.Values;
 

@@ -3,6 +3,8 @@ using System.Net.WebSockets;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using WsRooms.Edge.Dispatch;
+using WsRooms.Edge.Limits;
+using WsRooms.Edge.Observability;
 using WsRooms.Grains;
 using WsRooms.Protocol;
 
@@ -58,6 +60,12 @@ internal sealed partial class EdgeConnection : IRoomConnection
     }
 
     public string Id { get; }
+
+    /// <summary>The edge's instruments (issue #6); null in code that builds a connection without them.</summary>
+    internal EdgeMetrics? Metrics { get; init; }
+
+    /// <summary>This connection's token buckets, when WsRooms:Quotas sets a rate.</summary>
+    internal ConnectionRateLimiter? RateLimiter { get; init; }
 
     public IReadOnlyDictionary<string, string> Claims { get; }
 
@@ -316,6 +324,16 @@ internal sealed partial class EdgeConnection : IRoomConnection
 
     private async Task HandleFrameAsync(ReadOnlyMemory<byte> frame)
     {
+        Metrics?.FrameIn(frame.Length);
+        if (RateLimiter is { } limiter && !limiter.TryTake(frame.Length))
+        {
+            // Faster than WsRooms:Quotas allows: the connection goes with 1008 (PROTOCOL.md), nobody else notices.
+            Log.RateLimited(_logger, Id);
+            Metrics?.Dropped(DropReasons.RateLimited);
+            BeginClose(CloseCodes.PolicyViolation, "rate limit exceeded");
+            return;
+        }
+
         var error = Message.TryParse(frame.Span, _options.Limits, out var message);
         if (error != FrameError.None)
         {
@@ -332,6 +350,7 @@ internal sealed partial class EdgeConnection : IRoomConnection
         {
             // At most once: a frame the cluster could not take now is dropped, the connection lives on.
             Log.DispatchFailed(_logger, Id, message!.Room, message.Event, e);
+            Metrics?.Dropped(DropReasons.DispatchFailed);
         }
     }
 
@@ -351,6 +370,7 @@ internal sealed partial class EdgeConnection : IRoomConnection
                     }
 
                     await _socket.SendAsync(frame, WebSocketMessageType.Binary, endOfMessage: true, _aborted.Token).ConfigureAwait(false);
+                    Metrics?.FrameOut(frame.Length);
                 }
 
                 if (IsClosing && _closeStatus == CloseCodes.SlowConsumer)
@@ -397,5 +417,8 @@ internal sealed partial class EdgeConnection : IRoomConnection
 
         [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "Connection {ConnectionId} could not leave its rooms in the cluster")]
         public static partial void LeaveFailed(ILogger logger, string connectionId, Exception exception);
+
+        [LoggerMessage(EventId = 1105, Level = LogLevel.Information, Message = "Connection {ConnectionId} closed with 1008: over its message or byte rate")]
+        public static partial void RateLimited(ILogger logger, string connectionId);
     }
 }

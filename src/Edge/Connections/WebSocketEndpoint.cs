@@ -3,6 +3,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WsRooms.Edge.Delivery;
 using WsRooms.Edge.Dispatch;
+using WsRooms.Edge.Limits;
+using WsRooms.Edge.Observability;
 using WsRooms.Grains;
 using WsRooms.Protocol;
 
@@ -19,7 +21,10 @@ internal sealed partial class WebSocketEndpoint(
     EdgeReadiness readiness,
     WsRoomsAuthorize authorize,
     IOptions<WsRoomsEdgeOptions> options,
-    ILoggerFactory loggerFactory)
+    ILoggerFactory loggerFactory,
+    EdgeMetrics metrics,
+    ConnectionLimiter connectionLimiter,
+    RateLimitReplenisher replenisher)
 {
     private readonly WsRoomsEdgeOptions _options = options.Value;
     private readonly ILogger _logger = loggerFactory.CreateLogger("WsRooms.Edge.Connection");
@@ -42,6 +47,7 @@ internal sealed partial class WebSocketEndpoint(
 
         if (!readiness.IsReady)
         {
+            metrics.Rejected(DropReasons.NotReady);
             context.Response.Headers.RetryAfter = "1";
             await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "This edge host is not accepting connections.").ConfigureAwait(false);
             return;
@@ -50,6 +56,7 @@ internal sealed partial class WebSocketEndpoint(
         if (!IsOriginAllowed(request, _options.AllowedOrigins))
         {
             Log.OriginRefused(_logger, request.Headers.Origin.ToString());
+            metrics.Rejected(DropReasons.Origin);
             await RefuseAsync(context, StatusCodes.Status403Forbidden, "Origin not allowed.").ConfigureAwait(false);
             return;
         }
@@ -58,18 +65,47 @@ internal sealed partial class WebSocketEndpoint(
         if (!authorization.Succeeded)
         {
             Log.Unauthorized(_logger, authorization.Failure ?? "");
+            metrics.Rejected(DropReasons.Unauthorized);
             await RefuseAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized.").ConfigureAwait(false);
             return;
         }
 
+        // Connections per edge, user and IP (WsRooms:Quotas): over a limit the socket is accepted only to be closed
+        // with 1008, so that a browser, which never sees an upgrade's HTTP status, learns why.
+        var slot = default(ConnectionLimiter.Slot);
+        string? refusal = null;
+        if (connectionLimiter.Enabled
+            && !connectionLimiter.TryAcquire(
+                authorization.Claims.GetValueOrDefault(_options.Quotas.UserClaim),
+                context.Connection.RemoteIpAddress?.ToString(),
+                out slot,
+                out var limit))
+        {
+            refusal = limit;
+            Log.ConnectionLimited(_logger, limit);
+            metrics.Rejected(DropReasons.ConnectionLimit);
+        }
+
+        using var connectionSlot = slot;
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             KeepAliveInterval = _options.KeepAliveInterval,
             KeepAliveTimeout = _options.KeepAliveTimeout,
         }).ConfigureAwait(false);
 
+        if (refusal is not null)
+        {
+            await RefuseOpenSocketAsync(socket, refusal, context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+
         // A canonical UUID, like the seed's: unique across the cluster without asking anyone.
-        var connection = new EdgeConnection(Guid.NewGuid().ToString(), authorization.Claims, socket, _options, registry, dispatcher, grains, _logger);
+        using var rateLimiter = _options.Quotas.HasRateLimits ? new ConnectionRateLimiter(_options.Quotas, _options.Limits.MaxMessageBytes, replenisher) : null;
+        var connection = new EdgeConnection(Guid.NewGuid().ToString(), authorization.Claims, socket, _options, registry, dispatcher, grains, _logger)
+        {
+            Metrics = metrics,
+            RateLimiter = rateLimiter,
+        };
 
         if (!_options.RootPresence)
         {
@@ -78,6 +114,7 @@ internal sealed partial class WebSocketEndpoint(
         }
 
         registry.Add(connection);
+        metrics.ConnectionOpened();
         try
         {
             var grain = grains.GetConnection(connection.Id);
@@ -94,6 +131,31 @@ internal sealed partial class WebSocketEndpoint(
         }
 
         await connection.RunAsync(context.RequestAborted).ConfigureAwait(false);
+        metrics.ConnectionClosed(connection.CloseStatus);
+    }
+
+    /// <summary>Closes a socket that was accepted only to say why it may not stay: 1008 and the reason, then it goes.</summary>
+    private async Task RefuseOpenSocketAsync(System.Net.WebSockets.WebSocket socket, string reason, CancellationToken requestAborted)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
+        timeout.CancelAfter(_options.CloseTimeout);
+        try
+        {
+            await socket.CloseOutputAsync(CloseCodes.PolicyViolation, reason, timeout.Token).ConfigureAwait(false);
+            // Wait (bounded) for the client's close, so the close frame is not lost to a reset.
+            var buffer = new byte[256];
+            while (socket.State is System.Net.WebSockets.WebSocketState.CloseSent)
+            {
+                await socket.ReceiveAsync(buffer.AsMemory(), timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or OperationCanceledException or IOException)
+        {
+        }
+        finally
+        {
+            socket.Abort();
+        }
     }
 
     /// <summary>
@@ -141,5 +203,8 @@ internal sealed partial class WebSocketEndpoint(
 
         [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Connection {ConnectionId} could not be registered with the cluster")]
         public static partial void OpenFailed(ILogger logger, string connectionId, Exception exception);
+
+        [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "WebSocket closed with 1008 at once: {Refusal}")]
+        public static partial void ConnectionLimited(ILogger logger, string refusal);
     }
 }

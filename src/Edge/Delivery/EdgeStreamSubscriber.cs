@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using WsRooms.Delivery;
 using WsRooms.Edge.Connections;
+using WsRooms.Edge.Observability;
 using WsRooms.Grains;
 using WsRooms.Protocol;
 
@@ -21,7 +22,8 @@ internal sealed partial class EdgeStreamSubscriber(
     ConnectionRegistry registry,
     EdgeReadiness readiness,
     IOptions<WsRoomsEdgeOptions> options,
-    ILogger<EdgeStreamSubscriber> logger)
+    ILogger<EdgeStreamSubscriber> logger,
+    EdgeMetrics metrics)
     : IHostedLifecycleService, IAsyncObserver<EdgeBatch>
 {
     private readonly WsRoomsEdgeOptions _options = options.Value;
@@ -117,6 +119,11 @@ internal sealed partial class EdgeStreamSubscriber(
 
     public Task OnNextAsync(EdgeBatch item, StreamSequenceToken? token = null)
     {
+        if (item.PublishedAtUtcTicks != 0)
+        {
+            metrics.DeliveryLatency((DateTime.UtcNow.Ticks - item.PublishedAtUtcTicks) / (double)TimeSpan.TicksPerMillisecond);
+        }
+
         foreach (var delivery in item.Deliveries)
         {
             Deliver(delivery);
@@ -137,6 +144,7 @@ internal sealed partial class EdgeStreamSubscriber(
 
         if (!registry.TryGet(delivery.Connection, out var connection))
         {
+            metrics.Dropped(DropReasons.UnknownConnection);
             return; // it has gone; at most once
         }
 

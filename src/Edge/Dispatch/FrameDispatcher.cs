@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WsRooms.Edge.Connections;
+using WsRooms.Edge.Observability;
 using WsRooms.Grains;
 using WsRooms.Protocol;
 
@@ -16,9 +17,13 @@ internal sealed partial class FrameDispatcher(
     IGrainFactory grains,
     HandlerRegistry handlers,
     IOptions<WsRoomsEdgeOptions> options,
-    ILogger<FrameDispatcher> logger)
+    ILogger<FrameDispatcher> logger,
+    IRoomAuthorizer authorizer,
+    EdgeMetrics metrics)
 {
     private readonly bool _rootPresence = options.Value.RootPresence;
+    private readonly int _maxRooms = options.Value.Quotas.MaxRoomsPerConnection;
+    private readonly int _maxMembers = options.Value.Quotas.MaxMembersPerRoom;
 
     /// <summary>Handles one parsed frame from <paramref name="connection"/>. Returns when the cluster has taken it, so frames keep their order.</summary>
     public Task DispatchAsync(EdgeConnection connection, Message frame, CancellationToken cancellationToken)
@@ -26,9 +31,10 @@ internal sealed partial class FrameDispatcher(
         var room = frame.Room;
         var @event = frame.Event;
 
-        if (EventNames.IsServerOnly(@event))
+        if (EventNames.IsServerOnly(@event) || @event == ErrorFrames.EventName)
         {
             Log.ForgedEvent(logger, connection.Id, @event);
+            metrics.Dropped(DropReasons.ForgedEvent);
             return Task.CompletedTask;
         }
 
@@ -38,7 +44,7 @@ internal sealed partial class FrameDispatcher(
                 // Everyone is in root; joining again only repeats the join_ack.
                 return _rootPresence ? grains.GetConnection(connection.Id).JoinAsync(room) : SendRootJoinAck(connection);
             case EventNames.Join:
-                return grains.GetConnection(connection.Id).JoinAsync(room);
+                return JoinAsync(connection, room, cancellationToken);
             case EventNames.Leave when room == EventNames.RootRoom:
                 return Task.CompletedTask; // root cannot be left
             case EventNames.Leave:
@@ -58,7 +64,74 @@ internal sealed partial class FrameDispatcher(
             return RunHandlerAsync(handler, connection, message, cancellationToken);
         }
 
+        // Room authorization (WsRooms:Rooms or the application's IRoomAuthorizer), without an await when it answers at once.
+        var decision = authorizer.IsAllowedAsync(connection.Claims, room, RoomAction.Publish, cancellationToken);
+        if (!decision.IsCompletedSuccessfully)
+        {
+            return PublishWhenAllowedAsync(decision, connection, message);
+        }
+
+        if (!decision.Result)
+        {
+            DenyPublish(connection, message);
+            return Task.CompletedTask;
+        }
+
         return grains.GetRoom(room).BroadcastFromMemberAsync(connection.Id, @event, message.Payload);
+    }
+
+    private async Task PublishWhenAllowedAsync(ValueTask<bool> decision, EdgeConnection connection, Message message)
+    {
+        if (!await decision.ConfigureAwait(false))
+        {
+            DenyPublish(connection, message);
+            return;
+        }
+
+        await grains.GetRoom(message.Room).BroadcastFromMemberAsync(connection.Id, message.Event, message.Payload).ConfigureAwait(false);
+    }
+
+    private void DenyPublish(EdgeConnection connection, Message message)
+    {
+        Log.PublishDenied(logger, connection.Id, message.Room, message.Event);
+        metrics.Dropped(DropReasons.PublishDenied);
+        connection.TrySend(ErrorFrames.Create(message.Room, ErrorFrames.PublishDenied, message.Event));
+    }
+
+    /// <summary>
+    /// A client's join: room authorization first, then the limits (rooms per connection, members per room), which
+    /// the connection and room grains check atomically. A refused join changes no membership and gets an error frame.
+    /// </summary>
+    private async Task JoinAsync(EdgeConnection connection, string room, CancellationToken cancellationToken)
+    {
+        if (!await authorizer.IsAllowedAsync(connection.Claims, room, RoomAction.Join, cancellationToken).ConfigureAwait(false))
+        {
+            Log.JoinDenied(logger, connection.Id, room);
+            metrics.Dropped(DropReasons.JoinDenied);
+            connection.TrySend(ErrorFrames.Create(room, ErrorFrames.JoinDenied, EventNames.Join));
+            return;
+        }
+
+        var grain = grains.GetConnection(connection.Id);
+        if (_maxRooms == 0 && _maxMembers == 0)
+        {
+            await grain.JoinAsync(room).ConfigureAwait(false);
+            return;
+        }
+
+        var result = await grain.TryJoinAsync(room, _maxRooms, _maxMembers).ConfigureAwait(false);
+        var (code, reason) = result switch
+        {
+            JoinResult.TooManyRooms => (ErrorFrames.TooManyRooms, DropReasons.TooManyRooms),
+            JoinResult.RoomFull => (ErrorFrames.RoomFull, DropReasons.RoomFull),
+            _ => (null, null),
+        };
+        if (code is not null)
+        {
+            Log.JoinLimited(logger, connection.Id, room, code);
+            metrics.Dropped(reason!);
+            connection.TrySend(ErrorFrames.Create(room, code, EventNames.Join));
+        }
     }
 
     /// <summary>
@@ -94,5 +167,14 @@ internal sealed partial class FrameDispatcher(
 
         [LoggerMessage(EventId = 1201, Level = LogLevel.Error, Message = "Handler for event {Event} failed on connection {ConnectionId}")]
         public static partial void HandlerFailed(ILogger logger, string @event, string connectionId, Exception exception);
+
+        [LoggerMessage(EventId = 1202, Level = LogLevel.Information, Message = "Connection {ConnectionId} may not join room {Room}; refused")]
+        public static partial void JoinDenied(ILogger logger, string connectionId, string room);
+
+        [LoggerMessage(EventId = 1203, Level = LogLevel.Debug, Message = "Connection {ConnectionId} may not publish {Event} to room {Room}; dropped")]
+        public static partial void PublishDenied(ILogger logger, string connectionId, string room, string @event);
+
+        [LoggerMessage(EventId = 1204, Level = LogLevel.Information, Message = "Connection {ConnectionId}: join of room {Room} refused by a limit ({Code})")]
+        public static partial void JoinLimited(ILogger logger, string connectionId, string room, string code);
     }
 }

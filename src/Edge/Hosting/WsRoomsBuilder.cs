@@ -36,6 +36,25 @@ public sealed class WsRoomsBuilder
         return this;
     }
 
+    /// <summary>
+    /// Replaces the room authorizer (default: <see cref="ClaimsRoomAuthorizer"/>, rules from <c>WsRooms:Rooms</c>):
+    /// asked before every client join and broadcast; server-side calls are not subject to it.
+    /// </summary>
+    public WsRoomsBuilder UseRoomAuthorizer(IRoomAuthorizer authorizer)
+    {
+        ArgumentNullException.ThrowIfNull(authorizer);
+        Services.Replace(ServiceDescriptor.Singleton(authorizer));
+        return this;
+    }
+
+    /// <summary>Replaces the room authorizer with one of type <typeparamref name="T"/>, built from the application's services.</summary>
+    public WsRoomsBuilder UseRoomAuthorizer<T>()
+        where T : class, IRoomAuthorizer
+    {
+        Services.Replace(ServiceDescriptor.Singleton<IRoomAuthorizer, T>());
+        return this;
+    }
+
     /// <summary>Sets an authorization hook built from the application's services.</summary>
     public WsRoomsBuilder UseAuthorization(Func<IServiceProvider, WsRoomsAuthorize> factory)
     {

@@ -7,6 +7,9 @@ using WsRooms.Edge.Connections;
 using WsRooms.Edge.Delivery;
 using WsRooms.Edge.Dispatch;
 using WsRooms.Edge.Lease;
+using WsRooms.Edge.Limits;
+using WsRooms.Edge.Observability;
+using WsRooms.Edge.Security;
 
 namespace WsRooms.Edge;
 
@@ -44,7 +47,20 @@ public static class WsRoomsServiceCollectionExtensions
 
         var handlers = new HandlerRegistry();
         services.AddSingleton(handlers);
-        services.TryAddSingleton<WsRoomsAuthorize>(AuthorizeResult.Anonymous);
+        // The hook: UseAuthorization's if the application set one, else the mode WsRooms:Authentication:Mode names.
+        services.TryAddSingleton<WsRoomsAuthorize>(sp =>
+            sp.GetRequiredService<IOptions<WsRoomsEdgeOptions>>().Value.Authentication.Mode == AuthenticationMode.Jwt
+                ? JwtAuthorization.AuthorizeAsync
+                : AuthorizeResult.Anonymous);
+        JwtAuthorization.AddServices(services);
+        services.TryAddSingleton<IRoomAuthorizer, ClaimsRoomAuthorizer>();
+        services.AddSingleton<ConnectionLimiter>();
+        services.AddSingleton<RateLimitReplenisher>();
+        services.AddMetrics();
+        services.AddSingleton<EdgeMetrics>();
+        services.AddSingleton<ClusterConnectionHealth>();
+        services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<ClusterConnectionHealth>());
+        services.AddHealthChecks().AddCheck<EdgeReadyHealthCheck>("wsrooms-edge-ready", tags: [EdgeReadyHealthCheck.Tag]);
         services.AddSingleton<EdgeIdentity>();
         services.AddSingleton<EdgeReadiness>();
         services.AddSingleton<ConnectionRegistry>();

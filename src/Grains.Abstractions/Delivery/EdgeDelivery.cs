@@ -42,5 +42,10 @@ public enum MembershipChange : byte
 /// The event on an edge host's stream: many deliveries at once, in order. Batching is what lets one stream event
 /// carry a burst of broadcasts (FIELD-NOTES: one event per message tops out near 11–16k events/s).
 /// </summary>
+/// <param name="Deliveries">The deliveries, in order.</param>
+/// <param name="PublishedAtUtcTicks">
+/// When the silo published the batch (<see cref="DateTime.UtcNow"/> ticks; 0: unknown), for the edge's delivery
+/// latency metric. Comparable across machines only as far as their clocks agree.
+/// </param>
 [GenerateSerializer, Immutable, Alias("wsrooms.EdgeBatch")]
-public sealed record EdgeBatch([property: Id(0)] EdgeDelivery[] Deliveries);
+public sealed record EdgeBatch([property: Id(0)] EdgeDelivery[] Deliveries, [property: Id(1)] long PublishedAtUtcTicks = 0);

@@ -24,6 +24,13 @@ public interface IConnectionGrain : IGrainWithStringKey
     Task<bool> JoinAsync(string room);
 
     /// <summary>
+    /// A client's join under limits (the edge host calls it when <c>WsRooms:Quotas</c> sets them): refused, changing
+    /// nothing, when the connection is already in <paramref name="maxRooms"/> rooms (root not counted) or the room
+    /// has <paramref name="maxMembers"/> members. 0 means no limit. Otherwise exactly <see cref="JoinAsync"/>.
+    /// </summary>
+    Task<JoinResult> TryJoinAsync(string room, int maxRooms, int maxMembers);
+
+    /// <summary>
     /// Leaves <paramref name="room"/>: the client receives <c>leave_ack</c> as if it had asked, the others
     /// <c>member_left</c>. <c>root</c> cannot be left. Returns false when the connection is unknown.
     /// </summary>

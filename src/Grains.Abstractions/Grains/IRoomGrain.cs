@@ -37,6 +37,13 @@ public interface IRoomGrain : IGrainWithStringKey
     Task<bool> AddMemberAsync(string connectionId, string edgeId);
 
     /// <summary>
+    /// Membership, called by <see cref="IConnectionGrain.TryJoinAsync"/>: <see cref="AddMemberAsync"/>, unless the
+    /// connection is not a member and the room already has <paramref name="maxMembers"/> members (0: no limit);
+    /// then nothing changes and nobody is told.
+    /// </summary>
+    Task<JoinResult> TryAddMemberAsync(string connectionId, string edgeId, int maxMembers);
+
+    /// <summary>
     /// Membership, called by <see cref="IConnectionGrain"/>: removes the connection and sends <c>member_left</c>
     /// to the others. When <paramref name="acknowledge"/> is set the leaver gets <c>leave_ack</c>, also when it
     /// was not a member. Returns whether it was a member.

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using WsRooms.Delivery;
 using WsRooms.Grains;
 using WsRooms.Hosting;
+using WsRooms.Observability;
 using WsRooms.Protocol;
 using WsRooms.Storage;
 
@@ -27,6 +28,18 @@ internal sealed partial class ConnectionGrain(
     private ConnectionState State => state.State;
 
     private string Id => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        SiloMetrics.Connections.Add(1);
+        return base.OnActivateAsync(cancellationToken);
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        SiloMetrics.Connections.Add(-1);
+        return base.OnDeactivateAsync(reason, cancellationToken);
+    }
 
     public async Task OpenAsync(string edgeId, IReadOnlyDictionary<string, string> claims)
     {
@@ -66,6 +79,39 @@ internal sealed partial class ConnectionGrain(
 
         await GrainFactory.GetGrain<IRoomGrain>(room).AddMemberAsync(Id, State.EdgeId);
         return true;
+    }
+
+    public async Task<JoinResult> TryJoinAsync(string room, int maxRooms, int maxMembers)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(room);
+        if (!State.IsOpen)
+        {
+            LogUnknownConnection(logger, Id, nameof(TryJoinAsync));
+            return JoinResult.UnknownConnection;
+        }
+
+        var isRoot = room == EventNames.RootRoom;
+        var isNew = !State.Rooms.Contains(room);
+        if (isNew && !isRoot && maxRooms > 0 && State.Rooms.Count(r => r != EventNames.RootRoom) >= maxRooms)
+        {
+            SiloMetrics.TooManyRooms();
+            return JoinResult.TooManyRooms; // WsRooms:Quotas:MaxRoomsPerConnection; the edge tells the client
+        }
+
+        // Recorded first, as in JoinAsync; undone when the room turns the join down.
+        if (isNew)
+        {
+            State.Rooms.Add(room);
+            await state.WriteStateAsync();
+        }
+
+        var result = await GrainFactory.GetGrain<IRoomGrain>(room).TryAddMemberAsync(Id, State.EdgeId, isRoot ? 0 : maxMembers);
+        if (result == JoinResult.RoomFull && isNew && State.Rooms.Remove(room))
+        {
+            await state.WriteStateAsync();
+        }
+
+        return result;
     }
 
     public async Task<bool> LeaveAsync(string room)

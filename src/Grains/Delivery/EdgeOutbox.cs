@@ -258,7 +258,7 @@ internal sealed partial class EdgeOutbox : IEdgeOutbox, ILifecycleParticipant<IS
                         break;
                     }
 
-                    var batch = new EdgeBatch([.. buffer]);
+                    var batch = new EdgeBatch([.. buffer], DateTime.UtcNow.Ticks);
                     buffer.Clear();
                     await PublishAsync(queue, batch).ConfigureAwait(false);
                     continue;

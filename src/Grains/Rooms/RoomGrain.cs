@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WsRooms.Delivery;
 using WsRooms.Grains;
+using WsRooms.Observability;
 using WsRooms.Protocol;
 using WsRooms.Storage;
 
@@ -66,6 +67,13 @@ internal sealed partial class RoomGrain(
         }
 
         RebuildIndex();
+        SiloMetrics.Rooms.Add(1);
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        SiloMetrics.Rooms.Add(-1);
+        return base.OnDeactivateAsync(reason, cancellationToken);
     }
 
     public async Task<bool> AddMemberAsync(string connectionId, string edgeId)
@@ -83,6 +91,7 @@ internal sealed partial class RoomGrain(
         await WriteAsync(() => store.UpsertAsync(Partition, RowPartitions.MemberPrefix + connectionId, edgeId));
         State.Members.Add(connectionId, edgeId);
         AddToIndex(edgeId);
+        SiloMetrics.Joins.Add(1);
 
         // join_ack first: the edge adds the joiner to its local index on it, and later fan-outs from this room,
         // new_member included, follow it on the same stream.
@@ -104,6 +113,18 @@ internal sealed partial class RoomGrain(
         return true;
     }
 
+    public async Task<JoinResult> TryAddMemberAsync(string connectionId, string edgeId, int maxMembers)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(connectionId);
+        if (maxMembers > 0 && State.Members.Count >= maxMembers && !State.Members.ContainsKey(connectionId))
+        {
+            SiloMetrics.RoomFull();
+            return JoinResult.RoomFull; // WsRooms:Quotas:MaxMembersPerRoom; the edge tells the client
+        }
+
+        return await AddMemberAsync(connectionId, edgeId) ? JoinResult.Joined : JoinResult.AlreadyMember;
+    }
+
     public async Task<bool> RemoveMemberAsync(string connectionId, string edgeId, bool acknowledge)
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionId);
@@ -115,6 +136,7 @@ internal sealed partial class RoomGrain(
             await WriteAsync(() => store.DeleteAsync(Partition, RowPartitions.MemberPrefix + connectionId));
             State.Members.Remove(connectionId, out var memberEdge);
             RemoveFromIndex(memberEdge!);
+            SiloMetrics.Leaves.Add(1);
         }
 
         var idBytes = Encoding.UTF8.GetBytes(connectionId);
@@ -151,6 +173,7 @@ internal sealed partial class RoomGrain(
         if (!allowed)
         {
             LogBroadcastFromNonMemberDropped(logger, _room, senderId, @event);
+            SiloMetrics.BroadcastFromNonMember();
             return Task.FromResult(false);
         }
 
@@ -201,6 +224,7 @@ internal sealed partial class RoomGrain(
     private void FanOut(Message message, string? except)
     {
         var delivery = EdgeDelivery.ToRoom(message, except);
+        SiloMetrics.Broadcasts.Add(1);
 
         // The sender's edge has nobody else to deliver to when the sender is its only member and it is not attached.
         string? skip = null;

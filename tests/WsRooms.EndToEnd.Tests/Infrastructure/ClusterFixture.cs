@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using WsRooms.Delivery;
 using WsRooms.Hosting;
+using WsRooms.Observability;
 
 namespace WsRooms.EndToEnd.Tests.Infrastructure;
 
@@ -36,8 +37,11 @@ public sealed class ClusterFixture : IAsyncLifetime
         EdgeB = await StartEdgeAsync();
     }
 
-    public Task<EdgeServer> StartEdgeAsync(Action<WsRooms.Edge.WsRoomsBuilder>? configureEdge = null, Action<WsRooms.Edge.WsRoomsEdgeOptions>? configureOptions = null) =>
-        EdgeServer.StartAsync(Cluster.Options.ClusterId, Cluster.Options.ServiceId, GatewayPorts, configureEdge, configureOptions);
+    public Task<EdgeServer> StartEdgeAsync(
+        Action<WsRooms.Edge.WsRoomsBuilder>? configureEdge = null,
+        Action<WsRooms.Edge.WsRoomsEdgeOptions>? configureOptions = null,
+        Action<Microsoft.AspNetCore.Builder.WebApplication>? configureApp = null) =>
+        EdgeServer.StartAsync(Cluster.Options.ClusterId, Cluster.Options.ServiceId, GatewayPorts, configureEdge, configureOptions, configureApp);
 
     public async Task DisposeAsync()
     {
@@ -60,7 +64,15 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     private sealed class SiloConfigurator : ISiloConfigurator
     {
-        public void Configure(ISiloBuilder siloBuilder) => siloBuilder.AddWsRooms().AddWsRoomsMemoryProviders();
+        public void Configure(ISiloBuilder siloBuilder) => siloBuilder.AddWsRooms().AddWsRoomsMemoryProviders()
+            .AddWsRoomsHealthEndpoint(o => o.Port = FreePort()); // HealthTests: /healthz, /readyz, /metrics on each silo
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private sealed class ClientConfigurator : IClientBuilderConfigurator

@@ -40,7 +40,8 @@ public sealed class EdgeServer : IAsyncDisposable
         string serviceId,
         int[] gatewayPorts,
         Action<WsRoomsBuilder>? configureEdge = null,
-        Action<WsRoomsEdgeOptions>? configureOptions = null)
+        Action<WsRoomsEdgeOptions>? configureOptions = null,
+        Action<WebApplication>? configureApp = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -61,6 +62,8 @@ public sealed class EdgeServer : IAsyncDisposable
 
         var app = builder.Build();
         app.MapWsRooms("/ws");
+        app.MapWsRoomsHealthChecks();
+        configureApp?.Invoke(app);
         await app.StartAsync();
 
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

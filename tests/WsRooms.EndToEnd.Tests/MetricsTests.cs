@@ -1,0 +1,81 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using WsRooms.Edge;
+using WsRooms.EndToEnd.Tests.Infrastructure;
+using WsRooms.Protocol;
+
+namespace WsRooms.EndToEnd.Tests;
+
+/// <summary>The meters WsRooms.Edge and WsRooms.Silo, read with a MeterListener; and the Prometheus scrape endpoint.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class MetricsTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task TheEdgeMeterCountsConnectionsRoomsFramesBytesDropsClosesAndDeliveryLatency()
+    {
+        await using var edge = await fixture.StartEdgeAsync();
+        using var edgeMeter = new MeterCollector("WsRooms.Edge", edge.Services.GetRequiredService<IMeterFactory>());
+        using var siloMeter = new MeterCollector("WsRooms.Silo");
+        var room = Names.Room();
+
+        var a = await edge.ConnectAsync();
+        await using var b = await edge.ConnectAsync();
+        Assert.Equal(2, edgeMeter.Sum("wsrooms.edge.connections"));
+
+        await a.JoinAsync(room);
+        await b.JoinAsync(room);
+        edgeMeter.Observe();
+        Assert.Equal(1, edgeMeter.Sum("wsrooms.edge.rooms"));
+
+        await a.SendAsync(room, "chat", "hello");
+        await b.WaitForAsync(m => m.Event == "chat");
+        await a.SendAsync(room, EventNames.JoinAck, "forged"); // dropped: a server-only event
+        await a.DisposeAsync();                                // a normal close: 1000
+
+        await LimitTests.WaitUntilAsync(() => edgeMeter.Sum("wsrooms.edge.connections") == 1);
+        Assert.Equal(1, edgeMeter.Sum("wsrooms.edge.closes", "code=1000"));
+        Assert.Equal(1, edgeMeter.Sum("wsrooms.edge.drops", "reason=forged_event"));
+        Assert.True(edgeMeter.Count("wsrooms.edge.frames.in") >= 4, "join, join, chat, forged");
+        Assert.True(edgeMeter.Sum("wsrooms.edge.bytes.in") > 4 * 20);
+        // Out: two root join_acks, two join_acks, new_member, chat, member_left at least.
+        await b.WaitForAsync(m => m.Event == EventNames.MemberLeft);
+        Assert.True(edgeMeter.Count("wsrooms.edge.frames.out") >= 7);
+        Assert.True(edgeMeter.Sum("wsrooms.edge.bytes.out") > 7 * 20);
+        Assert.True(edgeMeter.Count("wsrooms.edge.delivery.latency") >= 1, "every stream batch records its latency");
+        Assert.InRange(edgeMeter.Sum("wsrooms.edge.delivery.latency") / edgeMeter.Count("wsrooms.edge.delivery.latency"), 0, 10_000);
+
+        Assert.True(siloMeter.Sum("wsrooms.silo.joins") >= 2);
+        Assert.True(siloMeter.Sum("wsrooms.silo.broadcasts") >= 1);
+    }
+
+    [Fact]
+    public async Task RefusalsAndLimitsAreCountedByReason()
+    {
+        await using var edge = await fixture.StartEdgeAsync(configureOptions: o => o.Quotas.MaxRoomsPerConnection = 1);
+        using var edgeMeter = new MeterCollector("WsRooms.Edge", edge.Services.GetRequiredService<IMeterFactory>());
+        await using var client = await edge.ConnectAsync();
+        await client.JoinAsync(Names.Room());
+        await client.SendAsync(Message.FromText(Names.Room(), EventNames.Join, client.Id, client.Id, client.Id));
+        await client.WaitForAsync(m => m.Event == ErrorFrames.EventName);
+
+        Assert.Equal(1, edgeMeter.Sum("wsrooms.edge.drops", "reason=too_many_rooms"));
+
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, await AuthenticationTests.UpgradeStatusAsync(edge.WebSocketUri, o => o.SetRequestHeader("Origin", "http://evil.example")));
+        Assert.Equal(1, edgeMeter.Sum("wsrooms.edge.rejections", "reason=origin"));
+    }
+
+    [Fact]
+    public async Task ThePrometheusEndpointServesTheEdgeMeters()
+    {
+        await using var edge = await fixture.StartEdgeAsync(
+            configureEdge: e => e.Services.AddWsRoomsOpenTelemetry(),
+            configureApp: app => app.MapWsRoomsPrometheus());
+        await using var client = await edge.ConnectAsync();
+        await client.JoinAsync(Names.Room());
+
+        using var http = new HttpClient { BaseAddress = edge.HttpUri };
+        var text = await http.GetStringAsync("/metrics");
+        Assert.Contains("wsrooms_edge_connections", text);
+        Assert.Contains("wsrooms_edge_frames_in", text);
+    }
+}
