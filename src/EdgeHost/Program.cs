@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using WsRooms.Delivery;
 using WsRooms.Edge;
 using WsRooms.EdgeHost;
@@ -21,8 +22,16 @@ if (cluster is null)
     return 2;
 }
 
+// The Orleans Dashboard, an option (WsRooms:Dashboard:Enabled, on the silos too): its UI at /dashboard.
+var dashboard = builder.Configuration.GetValue<bool>("WsRooms:Dashboard:Enabled");
+
 builder.UseOrleansClient(client =>
 {
+    if (dashboard)
+    {
+        client.AddDashboard();
+    }
+
     if (cluster.Clustering == ClusteringProvider.AzureStorage)
     {
         // The gateways are whatever silos the membership table lists as active.
@@ -75,6 +84,10 @@ app.UseStaticFiles(new StaticFileOptions
 app.MapWsRooms("/ws");
 app.MapWsRoomsHealthChecks(); // /healthz (live), /readyz (stream subscribed, cluster connected, not draining)
 app.MapWsRoomsPrometheus();   // /metrics
+if (dashboard)
+{
+    app.MapOrleansDashboard("/dashboard");
+}
 
 try
 {

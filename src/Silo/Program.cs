@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using WsRooms.Hosting;
 using WsRooms.Observability;
 using WsRooms.Silo;
@@ -80,6 +81,13 @@ builder.UseOrleans(silo =>
 
     silo.AddWsRooms(outbox => builder.Configuration.GetSection("WsRooms:Outbox").Bind(outbox));
     silo.AddWsRoomsHealthEndpoint(); // WsRooms:Health:Port (0: off): /healthz, /readyz, /metrics
+
+    // The Orleans Dashboard, an option: the silo collects grain and silo statistics; an edge host with the same
+    // option serves the UI at /dashboard (the dashboard's way of being hosted on an Orleans client).
+    if (builder.Configuration.GetValue<bool>("WsRooms:Dashboard:Enabled"))
+    {
+        silo.AddDashboard();
+    }
 
     if (settings.GrainStorage == GrainStorageProvider.AzureTable)
     {

@@ -41,7 +41,8 @@ public sealed class EdgeServer : IAsyncDisposable
         int[] gatewayPorts,
         Action<WsRoomsBuilder>? configureEdge = null,
         Action<WsRoomsEdgeOptions>? configureOptions = null,
-        Action<WebApplication>? configureApp = null)
+        Action<WebApplication>? configureApp = null,
+        Action<IClientBuilder>? configureClient = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -50,6 +51,7 @@ public sealed class EdgeServer : IAsyncDisposable
         {
             client.UseLocalhostClustering(gatewayPorts, serviceId, clusterId);
             client.AddWsRoomsStreams();
+            configureClient?.Invoke(client);
         });
 
         var edge = builder.Services.AddWsRooms(configureOptions);
