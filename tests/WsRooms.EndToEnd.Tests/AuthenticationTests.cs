@@ -56,7 +56,7 @@ public sealed class AuthenticationTests(ClusterFixture fixture)
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
 
-        Assert.Equal(HttpStatusCode.Unauthorized, await UpgradeStatusAsync(uri));
+        Assert.Equal(HttpStatusCode.Unauthorized, await Upgrade.StatusAsync(uri));
 
         // The edge itself is fine: a good token still connects.
         await using var client = await TestClient.ConnectAsync(Tokens.WithToken(edge.WebSocketUri, Tokens.Mint("dave")));
@@ -84,20 +84,4 @@ public sealed class AuthenticationTests(ClusterFixture fixture)
         Assert.Contains("WsRooms:Authentication", error.Message);
     }
 
-    internal static async Task<HttpStatusCode> UpgradeStatusAsync(Uri uri, Action<ClientWebSocketOptions>? configure = null)
-    {
-        using var socket = new ClientWebSocket();
-        socket.Options.CollectHttpResponseDetails = true;
-        configure?.Invoke(socket.Options);
-        try
-        {
-            await socket.ConnectAsync(uri, CancellationToken.None);
-            socket.Abort();
-        }
-        catch (WebSocketException)
-        {
-        }
-
-        return socket.HttpStatusCode;
-    }
 }

@@ -139,8 +139,8 @@ public sealed class BadInputTests(ClusterFixture fixture)
     [Fact]
     public async Task AForeignOriginIsRefusedWith403AndTheOwnOriginPasses()
     {
-        Assert.Equal(HttpStatusCode.Forbidden, await UpgradeStatusAsync(fixture.EdgeA.WebSocketUri, o => o.SetRequestHeader("Origin", "http://evil.example")));
-        Assert.Equal(HttpStatusCode.SwitchingProtocols, await UpgradeStatusAsync(fixture.EdgeA.WebSocketUri, o => o.SetRequestHeader("Origin", $"http://{fixture.EdgeA.HttpUri.Authority}")));
+        Assert.Equal(HttpStatusCode.Forbidden, await Upgrade.StatusAsync(fixture.EdgeA.WebSocketUri, o => o.SetRequestHeader("Origin", "http://evil.example")));
+        Assert.Equal(HttpStatusCode.SwitchingProtocols, await Upgrade.StatusAsync(fixture.EdgeA.WebSocketUri, o => o.SetRequestHeader("Origin", $"http://{fixture.EdgeA.HttpUri.Authority}")));
     }
 
     [Fact]
@@ -156,29 +156,13 @@ public sealed class BadInputTests(ClusterFixture fixture)
                 return ValueTask.CompletedTask;
             }));
 
-        Assert.Equal(HttpStatusCode.Unauthorized, await UpgradeStatusAsync(new Uri(edge.WebSocketUri + "?token=bad")));
+        Assert.Equal(HttpStatusCode.Unauthorized, await Upgrade.StatusAsync(new Uri(edge.WebSocketUri + "?token=bad")));
 
         await using var client = await TestClient.ConnectAsync(new Uri(edge.WebSocketUri + "?token=good"));
         await client.SendAsync(EventNames.RootRoom, "whoami");
         Assert.Equal("alice", (await client.WaitForAsync(m => m.Event == "you-are")).PayloadText);
     }
 
-    private static async Task<HttpStatusCode> UpgradeStatusAsync(Uri uri, Action<ClientWebSocketOptions>? configure = null)
-    {
-        using var socket = new ClientWebSocket();
-        socket.Options.CollectHttpResponseDetails = true;
-        configure?.Invoke(socket.Options);
-        try
-        {
-            await socket.ConnectAsync(uri, CancellationToken.None);
-            socket.Abort();
-        }
-        catch (WebSocketException)
-        {
-        }
-
-        return socket.HttpStatusCode;
-    }
 
     private static byte[] Build(string shape, string room)
     {

@@ -23,7 +23,7 @@ public sealed class HealthTests(ClusterFixture fixture)
         edge.Services.GetRequiredService<EdgeReadiness>().MarkStopping(); // what shutdown does first
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/readyz")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, await AuthenticationTests.UpgradeStatusAsync(edge.WebSocketUri));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await Upgrade.StatusAsync(edge.WebSocketUri));
     }
 
     [Fact]

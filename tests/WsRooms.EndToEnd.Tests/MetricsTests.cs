@@ -60,7 +60,7 @@ public sealed class MetricsTests(ClusterFixture fixture)
 
         Assert.Equal(1, edgeMeter.Sum("wsrooms.edge.drops", "reason=too_many_rooms"));
 
-        Assert.Equal(System.Net.HttpStatusCode.Forbidden, await AuthenticationTests.UpgradeStatusAsync(edge.WebSocketUri, o => o.SetRequestHeader("Origin", "http://evil.example")));
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, await Upgrade.StatusAsync(edge.WebSocketUri, o => o.SetRequestHeader("Origin", "http://evil.example")));
         Assert.Equal(1, edgeMeter.Sum("wsrooms.edge.rejections", "reason=origin"));
     }
 

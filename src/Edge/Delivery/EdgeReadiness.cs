@@ -12,6 +12,9 @@ public sealed class EdgeReadiness
     /// <summary>True while new WebSocket connections are accepted.</summary>
     public bool IsReady => _subscribed && !_stopping;
 
+    /// <summary>True once the edge host has begun to drain for shutdown.</summary>
+    public bool IsStopping => _stopping;
+
     /// <summary>True once the stream subscription is in place.</summary>
     public bool IsSubscribed => _subscribed;
 

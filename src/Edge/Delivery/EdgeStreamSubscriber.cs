@@ -202,7 +202,14 @@ internal sealed partial class EdgeStreamSubscriber(
         });
     }
 
-    public void OnConnectionLost() => Log.ClusterLost(logger);
+    public void OnConnectionLost()
+    {
+        // Every normal shutdown closes the client's gateway connections too: that is no news worth a warning.
+        if (!readiness.IsStopping)
+        {
+            Log.ClusterLost(logger);
+        }
+    }
 
     private static partial class Log
     {
