@@ -50,9 +50,25 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.Contains("Orleans", await page.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
 
         // Its data comes from the silos' dashboard grains through the edge's Orleans client.
-        var counters = await http.GetAsync("/dashboard/DashboardCounters");
-        Assert.Equal(HttpStatusCode.OK, counters.StatusCode);
-        Assert.Contains(_cluster.Silos[0].SiloAddress.Endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), await counters.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // The silos report on a timer, so the first answers may list no host yet: ask until one does, bounded.
+        var siloPort = _cluster.Silos[0].SiloAddress.Endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        string counters;
+        do
+        {
+            var response = await http.GetAsync("/dashboard/DashboardCounters");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            counters = await response.Content.ReadAsStringAsync();
+            if (counters.Contains(siloPort, StringComparison.Ordinal) || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+        while (true);
+
+        Assert.Contains(siloPort, counters, StringComparison.Ordinal);
     }
 
     private sealed class SiloConfigurator : ISiloConfigurator

@@ -27,7 +27,9 @@ internal sealed partial class EdgeStreamSubscriber(
     : IHostedLifecycleService, IAsyncObserver<EdgeBatch>
 {
     private readonly WsRoomsEdgeOptions _options = options.Value;
+    private const string ProbeEvent = "wsrooms.probe";
     private readonly SemaphoreSlim _subscribeGate = new(1, 1);
+    private volatile DeliveryProbe? _probe;
 
     // ----- start and stop -----
 
@@ -47,8 +49,61 @@ internal sealed partial class EdgeStreamSubscriber(
             await client.GetRoom(EventNames.RootRoom).AttachEdgeAsync(identity.Id).ConfigureAwait(false);
         }
 
+        await ProbeDeliveryPathAsync(cancellationToken).ConfigureAwait(false);
         readiness.MarkSubscribed();
         Log.Ready(logger, identity.Id);
+    }
+
+    /// <summary>
+    /// Sends one message to this edge through the cluster (a probe connection grain → the outbox → this edge's stream)
+    /// and waits until it arrives, before the edge says it is ready. With several silos the first event on a new
+    /// client stream can take many seconds to find its subscriber (dotnet/orleans 8731); a client's first join_ack
+    /// must not be the one that pays for it. Bounded: past <see cref="WsRoomsEdgeOptions.GrainCallTimeout"/> × 6 the edge
+    /// becomes ready anyway and says so.
+    /// </summary>
+    private async Task ProbeDeliveryPathAsync(CancellationToken cancellationToken)
+    {
+        var probeId = "probe-" + Guid.NewGuid().ToString("N");
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _probe = new DeliveryProbe(probeId, arrived);
+        var probe = client.GetConnection(probeId);
+        var budget = _options.GrainCallTimeout * 6;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            await probe.OpenAsync(identity.Id, new Dictionary<string, string>()).WaitAsync(_options.GrainCallTimeout, cancellationToken).ConfigureAwait(false);
+            while (!arrived.Task.IsCompleted && watch.Elapsed < budget)
+            {
+                // Resent now and then: a probe event that found no subscriber is not delivered later.
+                await probe.SendAsync(new Message(EventNames.RootRoom, ProbeEvent, probeId, "", [])).WaitAsync(_options.GrainCallTimeout, cancellationToken).ConfigureAwait(false);
+                await Task.WhenAny(arrived.Task, Task.Delay(TimeSpan.FromSeconds(1), cancellationToken)).ConfigureAwait(false);
+            }
+
+            if (arrived.Task.IsCompleted)
+            {
+                Log.DeliveryPathReady(logger, watch.Elapsed.TotalMilliseconds);
+            }
+            else
+            {
+                Log.DeliveryPathSlow(logger, budget.TotalSeconds);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.DeliveryProbeFailed(logger, e);
+        }
+        finally
+        {
+            _probe = null;
+            try
+            {
+                await probe.CloseAsync().WaitAsync(_options.GrainCallTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Log.DeliveryProbeFailed(logger, e);
+            }
+        }
     }
 
     /// <summary>Drains before anything else stops, while the Orleans client can still tell the rooms.</summary>
@@ -139,6 +194,12 @@ internal sealed partial class EdgeStreamSubscriber(
         {
             // Encoded once; every recipient's queue holds the same bytes.
             registry.FanOut(message.Room, delivery.ExceptConnection, message.ToBytes());
+            return;
+        }
+
+        if (_probe is { } probe && delivery.Connection == probe.Id)
+        {
+            probe.Arrived.TrySetResult();
             return;
         }
 
@@ -236,6 +297,15 @@ internal sealed partial class EdgeStreamSubscriber(
 
         [LoggerMessage(EventId = 1307, Level = LogLevel.Warning, Message = "Lost the connection to the cluster")]
         public static partial void ClusterLost(ILogger logger);
+
+        [LoggerMessage(EventId = 1308, Level = LogLevel.Information, Message = "Delivery path checked: a probe went through the cluster and back in {Milliseconds} ms")]
+        public static partial void DeliveryPathReady(ILogger logger, double milliseconds);
+
+        [LoggerMessage(EventId = 1309, Level = LogLevel.Warning, Message = "No probe came back through the cluster within {Seconds} s; accepting connections anyway")]
+        public static partial void DeliveryPathSlow(ILogger logger, double seconds);
+
+        [LoggerMessage(EventId = 1310, Level = LogLevel.Warning, Message = "The delivery-path probe failed")]
+        public static partial void DeliveryProbeFailed(ILogger logger, Exception exception);
     }
 }
 
@@ -255,3 +325,6 @@ internal sealed class ClusterConnectionObserver(IServiceProvider services) : ICl
 
     public void NotifyClusterConnectionLost() => services.GetRequiredService<EdgeStreamSubscriber>().OnConnectionLost();
 }
+
+/// <summary>The probe the edge sends itself at start-up, and the signal that it came back.</summary>
+internal sealed record DeliveryProbe(string Id, TaskCompletionSource Arrived);
