@@ -26,7 +26,7 @@ public sealed class EdgeClusterOptions
     /// <summary><c>WsRooms:Clustering</c>: Localhost (default) or AzureStorage; as on the silos.</summary>
     public ClusteringProvider Clustering { get; set; }
 
-    /// <summary><c>WsRooms:Streams:Provider</c>: Memory (default) or AzureQueue; as on the silos.</summary>
+    /// <summary><c>WsRooms:Streams:Provider</c>: Push (default), Memory or AzureQueue; as on the silos.</summary>
     public StreamsProvider Streams { get; set; }
 
     /// <summary><c>WsRooms:Streams:QueueCount</c>: as on the silos (Azure Queue streams).</summary>
@@ -51,7 +51,7 @@ public sealed class EdgeClusterOptions
         }
 
         options.Clustering = ProviderSettings.ReadEnum(configuration, ProviderSettings.ClusteringKey, ClusteringProvider.Localhost, problems);
-        options.Streams = ProviderSettings.ReadEnum(configuration, ProviderSettings.StreamsKey, StreamsProvider.Memory, problems);
+        options.Streams = ProviderSettings.ReadEnum(configuration, ProviderSettings.StreamsKey, StreamsProvider.Push, problems);
         var queueCount = configuration[ProviderSettings.QueueCountKey];
         if (!string.IsNullOrWhiteSpace(queueCount))
         {

@@ -58,6 +58,10 @@ builder.UseOrleansClient(client =>
             q.QueueNames = [.. ProviderSettings.QueueNames(cluster.ServiceId, cluster.QueueCount)];
         }));
     }
+    else if (cluster.Streams == StreamsProvider.Memory)
+    {
+        client.AddWsRoomsMemoryStreams();
+    }
     else
     {
         client.AddWsRoomsStreams();

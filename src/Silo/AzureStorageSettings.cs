@@ -131,7 +131,13 @@ public enum GrainStorageProvider
 /// <summary>What carries deliveries to the edge hosts: <c>WsRooms:Streams:Provider</c>.</summary>
 public enum StreamsProvider
 {
+    /// <summary>Push streams: each delivery is one call from the silo to the edge host (the default).</summary>
+    Push,
+
+    /// <summary>Orleans memory streams: a queue grain polled every <c>WsRooms:Streams:PullingPeriodMs</c>.</summary>
     Memory,
+
+    /// <summary>Orleans Azure Queue streams: durable queues in the storage account, polled.</summary>
     AzureQueue,
 }
 

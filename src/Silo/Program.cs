@@ -102,9 +102,13 @@ builder.UseOrleans(silo =>
     {
         silo.AddWsRoomsAzureQueueStreams(settings.Azure.CreateQueueServiceClient, ProviderSettings.QueueNames(settings.ServiceId, settings.QueueCount), settings.PullingPeriod);
     }
-    else
+    else if (settings.Streams == StreamsProvider.Memory)
     {
         silo.AddWsRoomsMemoryStreams(settings.PullingPeriod);
+    }
+    else
+    {
+        silo.AddWsRoomsPushStreams();
     }
 });
 

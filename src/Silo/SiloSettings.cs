@@ -46,7 +46,7 @@ public sealed class SiloSettings
     /// <summary><c>WsRooms:GrainStorage</c>: Memory (default) or AzureTable.</summary>
     public GrainStorageProvider GrainStorage { get; set; }
 
-    /// <summary><c>WsRooms:Streams:Provider</c>: Memory (default) or AzureQueue.</summary>
+    /// <summary><c>WsRooms:Streams:Provider</c>: Push (default), Memory or AzureQueue.</summary>
     public StreamsProvider Streams { get; set; }
 
     /// <summary><c>WsRooms:Streams:QueueCount</c>: Azure queues the edge streams are spread over (default 8); the same on every process.</summary>
@@ -92,7 +92,7 @@ public sealed class SiloSettings
         settings.PrimarySiloPort = ReadInt(orleans, nameof(PrimarySiloPort), settings.PrimarySiloPort, problems);
         settings.Clustering = ProviderSettings.ReadEnum(configuration, ProviderSettings.ClusteringKey, ClusteringProvider.Localhost, problems);
         settings.GrainStorage = ProviderSettings.ReadEnum(configuration, ProviderSettings.GrainStorageKey, GrainStorageProvider.Memory, problems);
-        settings.Streams = ProviderSettings.ReadEnum(configuration, ProviderSettings.StreamsKey, StreamsProvider.Memory, problems);
+        settings.Streams = ProviderSettings.ReadEnum(configuration, ProviderSettings.StreamsKey, StreamsProvider.Push, problems);
         // Each Azure Queue read is a storage request per queue: its default period is longer than memory's.
         settings.PullingPeriodMs = ReadInt(configuration, PullingPeriodKey, settings.Streams == StreamsProvider.AzureQueue ? DefaultAzureQueuePullingPeriodMs : settings.PullingPeriodMs, problems);
         settings.QueueCount = ReadInt(configuration, ProviderSettings.QueueCountKey, settings.QueueCount, problems);

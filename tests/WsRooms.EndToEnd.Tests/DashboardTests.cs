@@ -4,6 +4,7 @@ using Orleans.TestingHost;
 using WsRooms.Delivery;
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Hosting;
+using WsRooms.Streaming;
 
 namespace WsRooms.EndToEnd.Tests;
 
@@ -79,6 +80,6 @@ public sealed class DashboardTests : IAsyncLifetime
     private sealed class ClientConfigurator : IClientBuilderConfigurator
     {
         public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder clientBuilder) =>
-            clientBuilder.AddMemoryStreams(EdgeStreams.ProviderName);
+            clientBuilder.AddPushStreams(EdgeStreams.ProviderName);
     }
 }

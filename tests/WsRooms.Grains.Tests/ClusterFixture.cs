@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Orleans.TestingHost;
 using WsRooms.Delivery;
 using WsRooms.Hosting;
+using WsRooms.Streaming;
 using WsRooms.Testing;
 
 namespace WsRooms.Grains.Tests;
@@ -50,7 +51,7 @@ public abstract class GrainsClusterFixture : IAsyncLifetime
     private sealed class ClientConfigurator : IClientBuilderConfigurator
     {
         public void Configure(IConfiguration configuration, IClientBuilder clientBuilder) =>
-            clientBuilder.AddMemoryStreams(EdgeStreams.ProviderName);
+            clientBuilder.AddPushStreams(EdgeStreams.ProviderName);
     }
 }
 
@@ -70,8 +71,8 @@ public sealed class ClusterFixture : GrainsClusterFixture
 
 /// <summary>
 /// The same grains on Azure storage, against a fresh Azurite: Azure Table clustering (the classic TestClusterBuilder
-/// with the test membership off), Azure Table grain state, PubSubStore and membership rows. Streams stay memory
-/// streams (what the edge's latency needs); their subscriptions live in the durable PubSubStore.
+/// with the test membership off), Azure Table grain state, PubSubStore and membership rows. Streams are push
+/// streams, as by default; their subscriptions live in the durable PubSubStore.
 /// </summary>
 public sealed class AzuriteClusterFixture : GrainsClusterFixture
 {
@@ -119,7 +120,7 @@ public sealed class AzuriteClusterFixture : GrainsClusterFixture
             siloBuilder
                 .UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(connectionString))
                 .AddWsRooms()
-                .AddWsRoomsMemoryStreams()
+                .AddWsRoomsPushStreams()
                 .AddWsRoomsAzureTableStorage(() => new TableServiceClient(connectionString))
                 .AddMemoryStreams(StalledStreamProvider, b => b.ConfigurePullingAgent(ob => ob.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromDays(1))));
         }

@@ -82,11 +82,11 @@ public sealed class SiloFailureTests(ITestOutputHelper output)
                 output.WriteLine($"  {t.Room[..8]}: sent {t.Sent}, received {t.Received}, lost after recovery {t.LostBetween(windowEnd, stoppedAt)}, recovered after {t.RecoveredAfter(killedAt)?.TotalSeconds:F2} s");
             }
 
-            // The target is 10 s, met in most runs (4.7 s quiet, 14 s on a CPU-starved machine). Some runs take far
-            // longer: when the dead silo's memory-stream queues move to the survivor, the first delivery to an edge on a
-            // moved queue can wait tens of seconds (dotnet/orleans 8731). This test asserts that delivery resumes at all
-            // within a minute and prints the figure; the 10 s target stays open until the transport is push-based.
-            Assert.True(worst < TimeSpan.FromSeconds(60), $"delivery took {worst} to resume");
+            // Issue #3's target. What bounds it: failure detection (ProbeTimeout 2 s × 3 missed probes) plus the
+            // response timeout of calls in flight to the dead silo (3 s here). Deliveries reach the edges by push
+            // streams, so nothing waits for a stream queue to move to the survivor (dotnet/orleans 8731, seen with
+            // memory streams: once over 50 s).
+            Assert.True(worst < TimeSpan.FromSeconds(10), $"delivery took {worst} to resume");
 
             // Membership intact: every room still lists both members, every connection is still known.
             foreach (var t in traffic)

@@ -56,9 +56,9 @@ internal sealed partial class EdgeStreamSubscriber(
 
     /// <summary>
     /// Sends one message to this edge through the cluster (a probe connection grain → the outbox → this edge's stream)
-    /// and waits until it arrives, before the edge says it is ready. With several silos the first event on a new
-    /// client stream can take many seconds to find its subscriber (dotnet/orleans 8731); a client's first join_ack
-    /// must not be the one that pays for it. Bounded: past <see cref="WsRoomsEdgeOptions.GrainCallTimeout"/> × 6 the edge
+    /// and waits until it arrives, before the edge says it is ready: the whole path works before the first client
+    /// depends on it. With Orleans memory streams and several silos the first event on a new client stream can take
+    /// many seconds to find its subscriber (dotnet/orleans 8731); push streams pass at once. Bounded: past <see cref="WsRoomsEdgeOptions.GrainCallTimeout"/> × 6 the edge
     /// becomes ready anyway and says so.
     /// </summary>
     private async Task ProbeDeliveryPathAsync(CancellationToken cancellationToken)

@@ -10,6 +10,7 @@ using WsRooms.Edge.Lease;
 using WsRooms.Edge.Limits;
 using WsRooms.Edge.Observability;
 using WsRooms.Edge.Security;
+using WsRooms.Streaming;
 
 namespace WsRooms.Edge;
 
@@ -73,8 +74,18 @@ public static class WsRoomsServiceCollectionExtensions
         return new WsRoomsBuilder(services, handlers);
     }
 
-    /// <summary>The Orleans client side of the edge streams: the in-memory stream provider the local silo uses.</summary>
+    /// <summary>
+    /// The Orleans client side of the edge streams with the default transport, push streams: the silos call this
+    /// edge's subscriber directly. The silos must use push streams too (<c>AddWsRoomsPushStreams</c>, the default).
+    /// </summary>
     public static IClientBuilder AddWsRoomsStreams(this IClientBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddPushStreams(EdgeStreams.ProviderName);
+    }
+
+    /// <summary>The Orleans client side of the edge streams when the silos use Orleans memory streams instead.</summary>
+    public static IClientBuilder AddWsRoomsMemoryStreams(this IClientBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder.AddMemoryStreams(EdgeStreams.ProviderName);

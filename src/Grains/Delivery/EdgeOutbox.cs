@@ -15,10 +15,13 @@ namespace WsRooms.Delivery;
 /// <see cref="EdgeBatch"/>, so a burst of broadcasts costs a few stream events rather than one each.
 /// </summary>
 /// <remarks>
-/// Isolation is the point of the per-edge split: a full queue or a stream that refuses events (the memory stream
-/// queue stops at 16,384) only costs that edge its deliveries; posts to other edges go on untouched.
-/// Publishing happens on the thread pool, outside any grain: the persistent stream producer only enqueues into the
-/// provider's queue, which needs no grain context.
+/// Isolation is the point of the per-edge split: a slow or dead edge (with push streams, the default, a publish
+/// completes when the edge has taken the batch) or a stream that refuses events (the memory stream queue stops at
+/// 16,384) only costs that edge its deliveries; posts to other edges go on untouched. Each loop awaits one publish at
+/// a time, which is what keeps one silo's deliveries to one edge in posting order, and what lets deliveries pile up
+/// into bigger batches while the edge is busy.
+/// Publishing happens on the thread pool, outside any grain: neither a push call to an edge nor a persistent
+/// stream's enqueue needs a grain context, and no grain's turn waits for an edge.
 /// </remarks>
 internal sealed partial class EdgeOutbox : IEdgeOutbox, ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
 {

@@ -7,6 +7,7 @@ using Orleans.Configuration;
 using WsRooms.Delivery;
 using WsRooms.Lease;
 using WsRooms.Storage;
+using WsRooms.Streaming;
 
 namespace WsRooms.Hosting;
 
@@ -70,6 +71,17 @@ public static class WsRoomsSiloBuilderExtensions
         // Membership rows: in memory unless a durable store replaces it (AddWsRoomsAzureTableStorage).
         services.TryAddSingleton<IRowStore, MemoryRowStore>();
         return builder;
+    }
+
+    /// <summary>
+    /// Push streams named <see cref="EdgeStreams.ProviderName"/>, the default transport to the edge hosts: the outbox's
+    /// publish is one call to the edge's subscriber, with no queue or pulling agent in between (see
+    /// <see cref="PushStreamProvider"/>). Subscriptions are kept in <see cref="WsRoomsStorage.PubSubStore"/>.
+    /// </summary>
+    public static ISiloBuilder AddWsRoomsPushStreams(this ISiloBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddPushStreams(EdgeStreams.ProviderName);
     }
 
     /// <summary>
@@ -183,14 +195,14 @@ public static class WsRoomsSiloBuilderExtensions
     }
 
     /// <summary>
-    /// In-memory providers for development, tests and a single machine: memory streams named
-    /// <see cref="EdgeStreams.ProviderName"/> polled every <paramref name="pullingPeriod"/> (default 2 ms), and memory
-    /// grain storage for <see cref="WsRoomsStorage.Name"/> and <see cref="WsRoomsStorage.PubSubStore"/>.
-    /// Everything is lost when a silo stops; stream subscriptions held by a dead silo are lost silently.
+    /// In-memory providers for development, tests and a single machine: push streams named
+    /// <see cref="EdgeStreams.ProviderName"/> and memory grain storage for <see cref="WsRoomsStorage.Name"/> and
+    /// <see cref="WsRoomsStorage.PubSubStore"/>. State is lost when a silo stops; edge hosts renew their stream
+    /// subscriptions every <see cref="PushStreamOptions.SubscriptionRefreshPeriod"/>, so those come back by themselves.
     /// </summary>
-    public static ISiloBuilder AddWsRoomsMemoryProviders(this ISiloBuilder builder, TimeSpan? pullingPeriod = null)
+    public static ISiloBuilder AddWsRoomsMemoryProviders(this ISiloBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddWsRoomsMemoryStreams(pullingPeriod).AddWsRoomsMemoryStorage();
+        return builder.AddWsRoomsPushStreams().AddWsRoomsMemoryStorage();
     }
 }

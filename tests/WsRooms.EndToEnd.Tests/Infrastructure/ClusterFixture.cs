@@ -3,6 +3,7 @@ using Orleans.TestingHost;
 using WsRooms.Delivery;
 using WsRooms.Hosting;
 using WsRooms.Observability;
+using WsRooms.Streaming;
 
 namespace WsRooms.EndToEnd.Tests.Infrastructure;
 
@@ -78,7 +79,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     private sealed class ClientConfigurator : IClientBuilderConfigurator
     {
         public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder clientBuilder) =>
-            clientBuilder.AddMemoryStreams(EdgeStreams.ProviderName);
+            clientBuilder.AddPushStreams(EdgeStreams.ProviderName);
     }
 }
 

@@ -1,0 +1,241 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+using Orleans.Streams;
+
+namespace WsRooms.Streaming;
+
+/// <summary>
+/// An Orleans stream provider without queues: <c>OnNextAsync</c> calls every subscriber of the stream directly
+/// (a grain observer in the subscriber's process) and completes when they have taken the event. Latency is one
+/// call; nothing polls. Registered under the same name on silos (producers) and clients (subscribers).
+/// </summary>
+/// <remarks>
+/// What it is not: durable or rewindable. An event is delivered at most once; one published while a stream has no
+/// subscriber is dropped, as on Orleans' memory streams. Delivery order is the order of a producer's awaited
+/// <c>OnNextAsync</c> calls. Subscriptions are per process: <c>GetAllSubscriptionHandles</c> returns the ones this
+/// process made, and each is renewed every <see cref="PushStreamOptions.SubscriptionRefreshPeriod"/>.
+/// Why not Orleans' memory streams: their pulling agent waits a full period after every empty read, so a lone
+/// event's latency is that period plus a queue grain hop, and after a silo dies the first event on a queue that moved
+/// can wait tens of seconds for its client subscriber (dotnet/orleans 8731). Orleans' maintainers recommend
+/// observers for pushing to clients (dotnet/orleans 7042); this provider is that, behind the streams API.
+/// </remarks>
+public sealed partial class PushStreamProvider : IStreamProvider, IAsyncDisposable
+{
+    private readonly IServiceProvider _services;
+    private readonly PushStreamOptions _options;
+    private readonly ILogger<PushStreamProvider> _logger;
+    private readonly ConcurrentDictionary<StreamId, ConsumerList> _producerCache = new();
+    private readonly ConcurrentDictionary<Guid, LocalSubscription> _subscriptions = new();
+    private readonly CancellationTokenSource _disposed = new();
+    private readonly Lock _refreshLock = new();
+    private Task? _refreshLoop;
+    private IGrainFactory? _grains;
+
+    /// <summary>Creates the provider named <paramref name="name"/>; <see cref="PushStreams"/> registers it.</summary>
+    public PushStreamProvider(string name, IServiceProvider services, IOptions<PushStreamOptions> options, ILogger<PushStreamProvider> logger)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        Name = name;
+        _services = services;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    /// <inheritdoc />
+    public string Name { get; }
+
+    /// <inheritdoc />
+    public bool IsRewindable => false;
+
+    // Resolved on first use: the Orleans client registers its grain factory after its stream providers.
+    private IGrainFactory Grains => _grains ??= _services.GetRequiredService<IGrainFactory>();
+
+    /// <inheritdoc />
+    public IAsyncStream<T> GetStream<T>(StreamId streamId) => new PushStream<T>(this, streamId);
+
+    /// <summary>The key of the rendezvous grain of <paramref name="streamId"/> on provider <paramref name="providerName"/>.</summary>
+    public static string RendezvousKey(string providerName, StreamId streamId) => $"{providerName}/{streamId}";
+
+    private IPushStreamRendezvousGrain Rendezvous(StreamId streamId) =>
+        Grains.GetGrain<IPushStreamRendezvousGrain>(RendezvousKey(Name, streamId));
+
+    // ----- producing -----
+
+    internal async Task PublishAsync(StreamId streamId, object item)
+    {
+        var consumers = await GetConsumersAsync(streamId).ConfigureAwait(false);
+        try
+        {
+            switch (consumers.Length)
+            {
+                case 0:
+                    LogNoSubscriber(_logger, Name, streamId);
+                    return;
+                case 1:
+                    await consumers[0].DeliverAsync(item).ConfigureAwait(false);
+                    return;
+                default:
+                    await Task.WhenAll(consumers.Select(c => c.DeliverAsync(item))).ConfigureAwait(false);
+                    return;
+            }
+        }
+        catch
+        {
+            // A subscriber that has gone (or moved to a new reference) is found again on the next publish.
+            _producerCache.TryRemove(streamId, out _);
+            throw;
+        }
+    }
+
+    internal async Task SignalAsync(StreamId streamId, Func<IPushStreamConsumer, Task> signal)
+    {
+        var consumers = await GetConsumersAsync(streamId).ConfigureAwait(false);
+        await Task.WhenAll(consumers.Select(signal)).ConfigureAwait(false);
+    }
+
+    private ValueTask<IPushStreamConsumer[]> GetConsumersAsync(StreamId streamId)
+    {
+        var now = Environment.TickCount64;
+        if (_producerCache.TryGetValue(streamId, out var cached) && now < cached.ValidUntil)
+        {
+            return ValueTask.FromResult(cached.Consumers);
+        }
+
+        return new ValueTask<IPushStreamConsumer[]>(FetchConsumersAsync(streamId));
+    }
+
+    private async Task<IPushStreamConsumer[]> FetchConsumersAsync(StreamId streamId)
+    {
+        var consumers = await Rendezvous(streamId).GetConsumersAsync().ConfigureAwait(false);
+        var ttl = consumers.Length == 0 ? _options.EmptyCacheDuration : _options.ProducerCacheDuration;
+        _producerCache[streamId] = new ConsumerList(consumers, Environment.TickCount64 + (long)ttl.TotalMilliseconds);
+        return consumers;
+    }
+
+    // ----- subscribing -----
+
+    internal async Task<StreamSubscriptionHandle<T>> SubscribeAsync<T>(StreamId streamId, IAsyncObserver<T> observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        var consumer = new PushStreamConsumer<T>(observer);
+        var reference = Grains.CreateObjectReference<IPushStreamConsumer>(consumer);
+        var subscription = new LocalSubscription(Guid.NewGuid(), streamId, typeof(T), consumer, reference);
+        try
+        {
+            await Rendezvous(streamId).RegisterAsync(subscription.Id, reference).ConfigureAwait(false);
+        }
+        catch
+        {
+            Grains.DeleteObjectReference<IPushStreamConsumer>(reference);
+            throw;
+        }
+
+        _subscriptions[subscription.Id] = subscription;
+        EnsureRefreshLoop();
+        return new PushStreamSubscriptionHandle<T>(this, subscription);
+    }
+
+    internal async Task<StreamSubscriptionHandle<T>> ResumeAsync<T>(LocalSubscription subscription, IAsyncObserver<T> observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        if (!_subscriptions.ContainsKey(subscription.Id))
+        {
+            throw new InvalidOperationException($"Subscription {subscription.Id} to {subscription.StreamId} was unsubscribed; subscribe again.");
+        }
+
+        ((PushStreamConsumer<T>)subscription.Consumer).Observer = observer;
+
+        // Registered again: after a lost cluster connection the rendezvous may have forgotten it.
+        await Rendezvous(subscription.StreamId).RegisterAsync(subscription.Id, subscription.Reference).ConfigureAwait(false);
+        return new PushStreamSubscriptionHandle<T>(this, subscription);
+    }
+
+    internal async Task UnsubscribeAsync(LocalSubscription subscription)
+    {
+        if (!_subscriptions.TryRemove(subscription.Id, out _))
+        {
+            return;
+        }
+
+        try
+        {
+            await Rendezvous(subscription.StreamId).UnregisterAsync(subscription.Id).ConfigureAwait(false);
+        }
+        finally
+        {
+            Grains.DeleteObjectReference<IPushStreamConsumer>(subscription.Reference);
+        }
+    }
+
+    internal IList<StreamSubscriptionHandle<T>> GetLocalHandles<T>(StreamId streamId) =>
+        [.. _subscriptions.Values
+            .Where(s => s.StreamId == streamId && s.ItemType == typeof(T))
+            .Select(s => (StreamSubscriptionHandle<T>)new PushStreamSubscriptionHandle<T>(this, s))];
+
+    private void EnsureRefreshLoop()
+    {
+        lock (_refreshLock)
+        {
+            if (_refreshLoop is null && !_disposed.IsCancellationRequested)
+            {
+                _refreshLoop = Task.Run(RefreshLoopAsync);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Renews every local subscription now and then: a rendezvous grain whose silo died with memory storage comes
+    /// back empty, and this is what fills it again. Renewal also keeps the registrations from expiring.
+    /// </summary>
+    private async Task RefreshLoopAsync()
+    {
+        using var timer = new PeriodicTimer(_options.SubscriptionRefreshPeriod);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_disposed.Token).ConfigureAwait(false))
+            {
+                foreach (var subscription in _subscriptions.Values)
+                {
+                    try
+                    {
+                        await Rendezvous(subscription.StreamId).RegisterAsync(subscription.Id, subscription.Reference).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (!_disposed.IsCancellationRequested)
+                    {
+                        LogRenewFailed(_logger, e, Name, subscription.StreamId);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // disposed
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _disposed.CancelAsync().ConfigureAwait(false);
+        if (_refreshLoop is { } loop)
+        {
+            await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        _disposed.Dispose();
+    }
+
+    private sealed record ConsumerList(IPushStreamConsumer[] Consumers, long ValidUntil);
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Debug, Message = "Push stream {Provider}/{StreamId}: no subscriber; event dropped")]
+    private static partial void LogNoSubscriber(ILogger logger, string provider, StreamId streamId);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Push stream {Provider}/{StreamId}: could not renew a subscription; trying again next period")]
+    private static partial void LogRenewFailed(ILogger logger, Exception exception, string provider, StreamId streamId);
+}
+
+/// <summary>A subscription this process made: what it needs to renew, resume and end it.</summary>
+internal sealed record LocalSubscription(Guid Id, StreamId StreamId, Type ItemType, IPushStreamConsumer Consumer, IPushStreamConsumer Reference);

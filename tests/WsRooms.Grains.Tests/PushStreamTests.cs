@@ -1,0 +1,178 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Providers.Streams.Common;
+using Orleans.Runtime;
+using Orleans.Streams;
+using WsRooms.Delivery;
+using WsRooms.Streaming;
+using WsRooms.Testing;
+
+namespace WsRooms.Grains.Tests;
+
+/// <summary>
+/// The push stream provider on its own, between a silo (producer, as the edge outbox publishes) and the test client
+/// (subscriber, as an edge host subscribes): order, the no-subscriber case, resume and unsubscribe, and what it
+/// refuses.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class PushStreamTests(ClusterFixture fixture)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+
+    private IStreamProvider SiloStreams => fixture.SiloServices.GetRequiredKeyedService<IStreamProvider>(EdgeStreams.ProviderName);
+
+    private IStreamProvider ClientStreams => fixture.Cluster.Client.GetStreamProvider(EdgeStreams.ProviderName);
+
+    private static StreamId NewStreamId() => StreamId.Create("test.push", Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public async Task EventsPublishedOnASiloArriveAtTheClientSubscriberInOrder()
+    {
+        var id = NewStreamId();
+        var received = new Recorder();
+        var handle = await ClientStreams.GetStream<int>(id).SubscribeAsync(received.OnNextAsync);
+        try
+        {
+            var producer = SiloStreams.GetStream<int>(id);
+            for (var i = 0; i < 500; i++)
+            {
+                await producer.OnNextAsync(i);
+            }
+
+            // Each OnNextAsync completes once the subscriber has taken the event: nothing is left in flight.
+            Assert.Equal(Enumerable.Range(0, 500), received.Items);
+        }
+        finally
+        {
+            await handle.UnsubscribeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task AnEventWithoutSubscriberIsDroppedAndALaterSubscriberIsFound()
+    {
+        var id = NewStreamId();
+        var producer = SiloStreams.GetStream<int>(id);
+        await producer.OnNextAsync(-1); // nobody listens: dropped, no error
+
+        var received = new Recorder();
+        var handle = await ClientStreams.GetStream<int>(id).SubscribeAsync(received.OnNextAsync);
+        try
+        {
+            // The producer trusts "no subscriber" for EmptyCacheDuration (250 ms), then asks again.
+            var next = 0;
+            await Poll.UntilAsync(async () =>
+            {
+                await producer.OnNextAsync(next++);
+                return received.Items.Count > 0;
+            }, Timeout, "the new subscriber to receive");
+            Assert.DoesNotContain(-1, received.Items);
+        }
+        finally
+        {
+            await handle.UnsubscribeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task ResumeSwapsTheObserverAndUnsubscribeEndsDelivery()
+    {
+        var id = NewStreamId();
+        var stream = ClientStreams.GetStream<int>(id);
+        var first = new Recorder();
+        var second = new Recorder();
+        var handle = await stream.SubscribeAsync(first.OnNextAsync);
+
+        var handles = await stream.GetAllSubscriptionHandles();
+        Assert.Equal(handle.HandleId, Assert.Single(handles).HandleId);
+
+        var resumed = await handles[0].ResumeAsync(second.OnNextAsync);
+        Assert.Equal(handle.HandleId, resumed.HandleId);
+        var producer = SiloStreams.GetStream<int>(id);
+        await producer.OnNextAsync(1);
+        Assert.Equal([1], second.Items);
+        Assert.Empty(first.Items);
+
+        await resumed.UnsubscribeAsync();
+        Assert.Empty(await stream.GetAllSubscriptionHandles());
+        Assert.Empty(await fixture.Grains.GetGrain<IPushStreamRendezvousGrain>(PushStreamProvider.RendezvousKey(EdgeStreams.ProviderName, id)).GetConsumersAsync());
+
+        // A new subscriber gets the marker; the unsubscribed observer got nothing after 1. The producer may still hold
+        // the old reference: that publish fails once, and the next one looks the subscribers up again.
+        var third = new Recorder();
+        var thirdHandle = await stream.SubscribeAsync(third.OnNextAsync);
+        try
+        {
+            // (Poll looks again after an exception.)
+            await Poll.UntilAsync(async () =>
+            {
+                await producer.OnNextAsync(2);
+                return third.Items.Count > 0;
+            }, Timeout, "the new subscriber to receive");
+            Assert.Equal([1], second.Items);
+        }
+        finally
+        {
+            await thirdHandle.UnsubscribeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task SequenceTokensAndFiltersAreRefused()
+    {
+        var stream = ClientStreams.GetStream<int>(NewStreamId());
+        var token = new EventSequenceTokenV2(1);
+        Assert.False(stream.IsRewindable);
+        await Assert.ThrowsAsync<NotSupportedException>(() => stream.SubscribeAsync(new Recorder().Observer, token));
+        await Assert.ThrowsAsync<NotSupportedException>(() => stream.SubscribeAsync(new Recorder().Observer, null, "filter"));
+        await Assert.ThrowsAsync<NotSupportedException>(() => SiloStreams.GetStream<int>(NewStreamId()).OnNextAsync(1, token));
+    }
+
+    [Fact]
+    public void OptionsThatWouldExpireLiveSubscriptionsAreRejected()
+    {
+        var validator = new PushStreamOptionsValidator();
+        Assert.True(validator.Validate(null, new PushStreamOptions()).Succeeded);
+
+        var result = validator.Validate(null, new PushStreamOptions { SubscriptionRefreshPeriod = TimeSpan.FromSeconds(40), SubscriptionLifetime = TimeSpan.FromSeconds(60) });
+        Assert.True(result.Failed);
+        Assert.Contains("SubscriptionLifetime must be at least twice SubscriptionRefreshPeriod", result.FailureMessage);
+        Assert.True(validator.Validate(null, new PushStreamOptions { SubscriptionRefreshPeriod = TimeSpan.Zero }).Failed);
+    }
+
+    private sealed class Recorder
+    {
+        private readonly List<int> _items = [];
+
+        public IReadOnlyList<int> Items
+        {
+            get
+            {
+                lock (_items)
+                {
+                    return [.. _items];
+                }
+            }
+        }
+
+        public IAsyncObserver<int> Observer => new Adapter(this);
+
+        public Task OnNextAsync(int item, StreamSequenceToken? token)
+        {
+            lock (_items)
+            {
+                _items.Add(item);
+            }
+
+            return Task.CompletedTask;
+        }
+
+        private sealed class Adapter(Recorder recorder) : IAsyncObserver<int>
+        {
+            public Task OnNextAsync(int item, StreamSequenceToken? token = null) => recorder.OnNextAsync(item, token);
+
+            public Task OnCompletedAsync() => Task.CompletedTask;
+
+            public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
+        }
+    }
+}
