@@ -23,6 +23,13 @@ public sealed class PushStreamOptions
     public TimeSpan SubscriptionLifetime { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
+    /// How long a producer waits for a subscriber to take one event before <c>OnNextAsync</c> fails with a
+    /// <see cref="TimeoutException"/> (default 10 s). This, not Orleans' response timeout (30 s), bounds how long a
+    /// delivery routed through a silo that has just died holds up the ones behind it.
+    /// </summary>
+    public TimeSpan DeliveryTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// How long a producer reuses the subscriber list it fetched (default 5 s). A failed delivery drops it at once,
     /// so this only bounds how late a producer notices a second, new subscriber.
     /// </summary>
@@ -49,6 +56,11 @@ internal sealed class PushStreamOptionsValidator : IValidateOptions<PushStreamOp
         if (options.SubscriptionLifetime < options.SubscriptionRefreshPeriod * 2)
         {
             problems.Add($"{PushStreamOptions.SectionName}:{nameof(options.SubscriptionLifetime)} must be at least twice {nameof(options.SubscriptionRefreshPeriod)} (was {options.SubscriptionLifetime} vs {options.SubscriptionRefreshPeriod}).");
+        }
+
+        if (options.DeliveryTimeout <= TimeSpan.Zero)
+        {
+            problems.Add($"{PushStreamOptions.SectionName}:{nameof(options.DeliveryTimeout)} must be positive (was {options.DeliveryTimeout}).");
         }
 
         if (options.ProducerCacheDuration < TimeSpan.Zero)

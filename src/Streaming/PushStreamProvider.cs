@@ -13,8 +13,10 @@ namespace WsRooms.Streaming;
 /// call; nothing polls. Registered under the same name on silos (producers) and clients (subscribers).
 /// </summary>
 /// <remarks>
-/// What it is not: durable or rewindable. An event is delivered at most once; one published while a stream has no
-/// subscriber is dropped, as on Orleans' memory streams. Delivery order is the order of a producer's awaited
+/// What it is not: durable or rewindable. The provider never retries: an <c>OnNextAsync</c> that fails or times out
+/// may or may not have reached the subscriber, so a producer that retries can deliver an event twice (the edge
+/// outbox numbers its batches, and the edge drops repeats). An event published while a stream has no subscriber is
+/// dropped, as on Orleans' memory streams. Delivery order is the order of a producer's awaited
 /// <c>OnNextAsync</c> calls. Subscriptions are per process: <c>GetAllSubscriptionHandles</c> returns the ones this
 /// process made, and each is renewed every <see cref="PushStreamOptions.SubscriptionRefreshPeriod"/>.
 /// Why not Orleans' memory streams: their pulling agent waits a full period after every empty read, so a lone
@@ -75,10 +77,10 @@ public sealed partial class PushStreamProvider : IStreamProvider, IAsyncDisposab
                     LogNoSubscriber(_logger, Name, streamId);
                     return;
                 case 1:
-                    await consumers[0].DeliverAsync(item).ConfigureAwait(false);
+                    await consumers[0].DeliverAsync(item).WaitAsync(_options.DeliveryTimeout).ConfigureAwait(false);
                     return;
                 default:
-                    await Task.WhenAll(consumers.Select(c => c.DeliverAsync(item))).ConfigureAwait(false);
+                    await Task.WhenAll(consumers.Select(c => c.DeliverAsync(item))).WaitAsync(_options.DeliveryTimeout).ConfigureAwait(false);
                     return;
             }
         }
@@ -93,7 +95,7 @@ public sealed partial class PushStreamProvider : IStreamProvider, IAsyncDisposab
     internal async Task SignalAsync(StreamId streamId, Func<IPushStreamConsumer, Task> signal)
     {
         var consumers = await GetConsumersAsync(streamId).ConfigureAwait(false);
-        await Task.WhenAll(consumers.Select(signal)).ConfigureAwait(false);
+        await Task.WhenAll(consumers.Select(signal)).WaitAsync(_options.DeliveryTimeout).ConfigureAwait(false);
     }
 
     private ValueTask<IPushStreamConsumer[]> GetConsumersAsync(StreamId streamId)

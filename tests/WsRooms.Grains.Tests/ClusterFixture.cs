@@ -1,5 +1,6 @@
 using Azure.Data.Tables;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using WsRooms.Delivery;
 using WsRooms.Hosting;
@@ -58,14 +59,23 @@ public abstract class GrainsClusterFixture : IAsyncLifetime
 /// <summary>Memory providers: the default, what a single machine runs.</summary>
 public sealed class ClusterFixture : GrainsClusterFixture
 {
+    /// <summary>The silos' push-stream delivery timeout (default 10 s).</summary>
+    public static readonly TimeSpan PushDeliveryTimeout = TimeSpan.FromSeconds(2);
+
     protected override void Configure(TestClusterBuilder builder) => builder.AddSiloBuilderConfigurator<SiloConfigurator>();
 
     private sealed class SiloConfigurator : ISiloConfigurator
     {
-        public void Configure(ISiloBuilder siloBuilder) => siloBuilder
-            .AddWsRooms()
-            .AddWsRoomsMemoryProviders()
-            .AddMemoryStreams(StalledStreamProvider, b => b.ConfigurePullingAgent(ob => ob.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromDays(1))));
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            siloBuilder
+                .AddWsRooms()
+                .AddWsRoomsMemoryProviders()
+                .AddMemoryStreams(StalledStreamProvider, b => b.ConfigurePullingAgent(ob => ob.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromDays(1))));
+
+            // PushStreamTests wait for it to pass once; a test client takes every event in far less.
+            siloBuilder.Services.Configure<PushStreamOptions>(o => o.DeliveryTimeout = PushDeliveryTimeout);
+        }
     }
 }
 

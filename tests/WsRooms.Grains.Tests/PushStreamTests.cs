@@ -117,6 +117,37 @@ public sealed class PushStreamTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ASubscriberThatDoesNotTakeAnEventFailsThePublishAfterTheDeliveryTimeout()
+    {
+        var id = NewStreamId();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var received = new Recorder();
+        var handle = await ClientStreams.GetStream<int>(id).SubscribeAsync(async (item, token) =>
+        {
+            await gate.Task;
+            await received.OnNextAsync(item, token);
+        });
+        try
+        {
+            var producer = SiloStreams.GetStream<int>(id);
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            await Assert.ThrowsAsync<TimeoutException>(() => producer.OnNextAsync(1));
+            Assert.InRange(watch.Elapsed, ClusterFixture.PushDeliveryTimeout * 0.9, ClusterFixture.PushDeliveryTimeout * 4);
+
+            // The event did reach the subscriber, late: a producer that retries must expect repeats.
+            gate.SetResult();
+            await producer.OnNextAsync(2);
+            await Poll.UntilAsync(() => Task.FromResult(received.Items.Count == 2), Timeout, "both events");
+            Assert.Equal([1, 2], received.Items.Order());
+        }
+        finally
+        {
+            gate.TrySetResult();
+            await handle.UnsubscribeAsync();
+        }
+    }
+
+    [Fact]
     public async Task SequenceTokensAndFiltersAreRefused()
     {
         var stream = ClientStreams.GetStream<int>(NewStreamId());

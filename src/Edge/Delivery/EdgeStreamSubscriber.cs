@@ -29,6 +29,7 @@ internal sealed partial class EdgeStreamSubscriber(
     private readonly WsRoomsEdgeOptions _options = options.Value;
     private const string ProbeEvent = "wsrooms.probe";
     private readonly SemaphoreSlim _subscribeGate = new(1, 1);
+    private readonly BatchSequenceFilter _repeats = new();
     private volatile DeliveryProbe? _probe;
 
     // ----- start and stop -----
@@ -174,6 +175,12 @@ internal sealed partial class EdgeStreamSubscriber(
 
     public Task OnNextAsync(EdgeBatch item, StreamSequenceToken? token = null)
     {
+        if (!_repeats.TryAccept(item))
+        {
+            metrics.Dropped(DropReasons.DuplicateBatch);
+            return Task.CompletedTask;
+        }
+
         if (item.PublishedAtUtcTicks != 0)
         {
             metrics.DeliveryLatency((DateTime.UtcNow.Ticks - item.PublishedAtUtcTicks) / (double)TimeSpan.TicksPerMillisecond);

@@ -131,10 +131,11 @@ internal static class DropReasons
     public const string Origin = "origin";
     public const string NotReady = "not_ready";
     public const string ConnectionLimit = "connection_limit";
+    public const string DuplicateBatch = "duplicate_batch";
 
     public static readonly string[] All =
     [
         ForgedEvent, JoinDenied, PublishDenied, TooManyRooms, RoomFull, DispatchFailed, RateLimited, UnknownConnection,
-        Unauthorized, Origin, NotReady, ConnectionLimit,
+        Unauthorized, Origin, NotReady, ConnectionLimit, DuplicateBatch,
     ];
 }

@@ -47,5 +47,14 @@ public enum MembershipChange : byte
 /// When the silo published the batch (<see cref="DateTime.UtcNow"/> ticks; 0: unknown), for the edge's delivery
 /// latency metric. Comparable across machines only as far as their clocks agree.
 /// </param>
+/// <param name="Source">The outbox that published it (one per silo process); empty: not numbered.</param>
+/// <param name="Sequence">
+/// Increases with every batch <paramref name="Source"/> publishes. A publish that timed out is retried with the same
+/// number, so an edge that did get the first one can drop the repeat.
+/// </param>
 [GenerateSerializer, Immutable, Alias("wsrooms.EdgeBatch")]
-public sealed record EdgeBatch([property: Id(0)] EdgeDelivery[] Deliveries, [property: Id(1)] long PublishedAtUtcTicks = 0);
+public sealed record EdgeBatch(
+    [property: Id(0)] EdgeDelivery[] Deliveries,
+    [property: Id(1)] long PublishedAtUtcTicks = 0,
+    [property: Id(2)] Guid Source = default,
+    [property: Id(3)] long Sequence = 0);

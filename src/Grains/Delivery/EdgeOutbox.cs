@@ -29,6 +29,11 @@ internal sealed partial class EdgeOutbox : IEdgeOutbox, ILifecycleParticipant<IS
     public const string MeterName = "WsRooms.EdgeOutbox";
 
     private readonly ConcurrentDictionary<string, EdgeQueue> _queues = new(StringComparer.Ordinal);
+
+    // Numbers every batch (EdgeBatch.Source/Sequence): one edge sees this outbox's batches in increasing order, and
+    // can drop a repeat sent by a retry after a publish that timed out but did arrive.
+    private readonly Guid _source = Guid.NewGuid();
+    private long _sequence;
     private readonly IStreamProvider _streams;
     private readonly EdgeOutboxOptions _options;
     private readonly ILogger<EdgeOutbox> _logger;
@@ -261,7 +266,7 @@ internal sealed partial class EdgeOutbox : IEdgeOutbox, ILifecycleParticipant<IS
                         break;
                     }
 
-                    var batch = new EdgeBatch([.. buffer], DateTime.UtcNow.Ticks);
+                    var batch = new EdgeBatch([.. buffer], DateTime.UtcNow.Ticks, _source, Interlocked.Increment(ref _sequence));
                     buffer.Clear();
                     await PublishAsync(queue, batch).ConfigureAwait(false);
                     continue;

@@ -97,6 +97,8 @@ public sealed class AzureStack : IAsyncDisposable
             "--WsRooms:Membership:NumMissedProbesLimit", "3",
             // A delivery in flight through the dead silo's gateway is retried after this (Orleans' default: 30 s).
             "--WsRooms:Messaging:ResponseTimeout", "00:00:03",
+            // Likewise a push to an edge routed through the dead silo's gateway (default 10 s).
+            "--WsRooms:Streams:Push:DeliveryTimeout", "00:00:03",
             "--WsRooms:EdgeLease:SweepInterval", "00:00:00.250",
         ], LogFile(silo.Name));
         _processes.Add(process);
@@ -119,6 +121,9 @@ public sealed class AzureStack : IAsyncDisposable
             "--WsRooms:Clustering", "AzureStorage",
             "--WsRooms:Azure:ConnectionString", Azurite.ConnectionString,
             "--WsRooms:EdgeLease:Duration", EdgeLease.ToString("c", CultureInfo.InvariantCulture),
+            // The edge's side of the silos' 3 s response timeout: a frame whose grain call went to the dead silo's
+            // gateway is given up after this, and the frames behind it go on (default 10 s).
+            "--WsRooms:GrainCallTimeout", "00:00:03",
             "--Logging:LogLevel:Default", "Warning",
         ], LogFile(edge.Name));
         _processes.Add(process);
