@@ -1,4 +1,6 @@
 using System.Net.WebSockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Grains;
 using WsRooms.Protocol;
@@ -67,6 +69,64 @@ public sealed class EdgeLifecycleTests(ClusterFixture fixture)
         var left = await watcher.WaitForAsync(m => m.Event == EventNames.MemberLeft);
         Assert.Equal(silent.Id, left.PayloadText);
         Assert.Equal(0, edge.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task APeerThatNeverAnswersTheCloseIsAbortedAfterTheCloseTimeout()
+    {
+        var closeTimeout = TimeSpan.FromMilliseconds(500);
+        var requestEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var edge = await fixture.StartEdgeAsync(
+            configureOptions: o =>
+            {
+                o.CloseTimeout = closeTimeout;
+                o.KeepAliveInterval = TimeSpan.Zero; // only the close timeout may end this connection
+            },
+            configureApp: app => app.Use(async (HttpContext context, RequestDelegate next) =>
+            {
+                await next(context);
+                if (context.Request.Path == "/ws")
+                {
+                    requestEnded.TrySetResult();
+                }
+            }));
+        // Never reads, so it never sees the server's close frame and never answers it.
+        await using var deaf = await edge.ConnectAsync(read: false, configure: o => o.KeepAliveInterval = TimeSpan.Zero);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        await deaf.SendRawAsync("not binary"u8.ToArray(), WebSocketMessageType.Text);
+
+        await requestEnded.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(started.Elapsed >= closeTimeout, $"aborted after {started.Elapsed}, before the close timeout");
+        Assert.Equal(0, edge.ConnectionCount);
+        deaf.StartReading(); // lets its disposal see the closed socket at once
+    }
+
+    [Fact]
+    public async Task AHandlersTokenFiresWhenItsClientVanishes()
+    {
+        var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var edge = await fixture.StartEdgeAsync(configureEdge: e => e.AddHandler("wait", async (_, _, cancellationToken) =>
+        {
+            waiting.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                cancelled.TrySetResult();
+                throw;
+            }
+        }));
+        await using var client = await edge.ConnectAsync();
+
+        await client.SendAsync(EventNames.RootRoom, "wait");
+        await waiting.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        client.Socket.Abort();
+
+        await cancelled.Task.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     [Fact]
