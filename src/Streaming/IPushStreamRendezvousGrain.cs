@@ -22,5 +22,9 @@ public interface IPushStreamRendezvousGrain : IGrainWithStringKey
     /// <summary>The live subscriptions, for a producer to call.</summary>
     [AlwaysInterleave]
     [Alias("GetConsumers")]
-    Task<IPushStreamConsumer[]> GetConsumersAsync();
+    Task<PushSubscription[]> GetConsumersAsync();
 }
+
+/// <summary>One registered subscription: its id and the subscriber's observer reference.</summary>
+[GenerateSerializer, Immutable, Alias("wsrooms.streaming.PushSubscription")]
+public sealed record PushSubscription([property: Id(0)] Guid Id, [property: Id(1)] IPushStreamConsumer Consumer);

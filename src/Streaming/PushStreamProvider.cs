@@ -68,37 +68,90 @@ public sealed partial class PushStreamProvider : IStreamProvider, IAsyncDisposab
 
     internal async Task PublishAsync(StreamId streamId, object item)
     {
-        var consumers = await GetConsumersAsync(streamId).ConfigureAwait(false);
+        var subscriptions = await GetConsumersAsync(streamId).ConfigureAwait(false);
+        if (subscriptions.Length == 0)
+        {
+            LogNoSubscriber(_logger, Name, streamId);
+            return;
+        }
+
+        if (subscriptions.Length == 1)
+        {
+            try
+            {
+                await subscriptions[0].Consumer.DeliverAsync(item).WaitAsync(_options.DeliveryTimeout).ConfigureAwait(false);
+                return;
+            }
+            catch
+            {
+                // Looked up again on the next publish: the subscriber may have moved to a new reference.
+                _producerCache.TryRemove(streamId, out _);
+                throw;
+            }
+        }
+
+        await PublishToSeveralAsync(streamId, item, subscriptions).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// With several subscribers, one that fails does not fail the others: the publish succeeds if any took the
+    /// event, and each one that failed is dropped from the rendezvous. That is what clears a registration left by a
+    /// process that died (an edge host restarted under the same id registers anew beside it) without waiting out its
+    /// lifetime and making every publish wait for it; a subscriber that was only slow is back at its next renewal.
+    /// </summary>
+    private async Task PublishToSeveralAsync(StreamId streamId, object item, PushSubscription[] subscriptions)
+    {
+        var deliveries = new Task[subscriptions.Length];
+        for (var i = 0; i < subscriptions.Length; i++)
+        {
+            deliveries[i] = subscriptions[i].Consumer.DeliverAsync(item).WaitAsync(_options.DeliveryTimeout);
+        }
+
         try
         {
-            switch (consumers.Length)
-            {
-                case 0:
-                    LogNoSubscriber(_logger, Name, streamId);
-                    return;
-                case 1:
-                    await consumers[0].DeliverAsync(item).WaitAsync(_options.DeliveryTimeout).ConfigureAwait(false);
-                    return;
-                default:
-                    await Task.WhenAll(consumers.Select(c => c.DeliverAsync(item))).WaitAsync(_options.DeliveryTimeout).ConfigureAwait(false);
-                    return;
-            }
+            await Task.WhenAll(deliveries).ConfigureAwait(false);
+            return;
         }
         catch
         {
-            // A subscriber that has gone (or moved to a new reference) is found again on the next publish.
-            _producerCache.TryRemove(streamId, out _);
-            throw;
+            // Looked at one by one below.
+        }
+
+        _producerCache.TryRemove(streamId, out _);
+        if (deliveries.All(d => !d.IsCompletedSuccessfully))
+        {
+            await deliveries[0].ConfigureAwait(false); // every one failed: the producer hears why
+        }
+
+        for (var i = 0; i < deliveries.Length; i++)
+        {
+            if (!deliveries[i].IsCompletedSuccessfully)
+            {
+                LogSubscriberDropped(_logger, deliveries[i].Exception?.InnerException, Name, streamId, subscriptions[i].Id);
+                _ = DropSubscriptionAsync(streamId, subscriptions[i].Id);
+            }
+        }
+    }
+
+    private async Task DropSubscriptionAsync(StreamId streamId, Guid subscriptionId)
+    {
+        try
+        {
+            await Rendezvous(streamId).UnregisterAsync(subscriptionId).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            LogRenewFailed(_logger, e, Name, streamId);
         }
     }
 
     internal async Task SignalAsync(StreamId streamId, Func<IPushStreamConsumer, Task> signal)
     {
-        var consumers = await GetConsumersAsync(streamId).ConfigureAwait(false);
-        await Task.WhenAll(consumers.Select(signal)).WaitAsync(_options.DeliveryTimeout).ConfigureAwait(false);
+        var subscriptions = await GetConsumersAsync(streamId).ConfigureAwait(false);
+        await Task.WhenAll(subscriptions.Select(s => signal(s.Consumer))).WaitAsync(_options.DeliveryTimeout).ConfigureAwait(false);
     }
 
-    private ValueTask<IPushStreamConsumer[]> GetConsumersAsync(StreamId streamId)
+    private ValueTask<PushSubscription[]> GetConsumersAsync(StreamId streamId)
     {
         var now = Environment.TickCount64;
         if (_producerCache.TryGetValue(streamId, out var cached) && now < cached.ValidUntil)
@@ -106,10 +159,10 @@ public sealed partial class PushStreamProvider : IStreamProvider, IAsyncDisposab
             return ValueTask.FromResult(cached.Consumers);
         }
 
-        return new ValueTask<IPushStreamConsumer[]>(FetchConsumersAsync(streamId));
+        return new ValueTask<PushSubscription[]>(FetchConsumersAsync(streamId));
     }
 
-    private async Task<IPushStreamConsumer[]> FetchConsumersAsync(StreamId streamId)
+    private async Task<PushSubscription[]> FetchConsumersAsync(StreamId streamId)
     {
         var consumers = await Rendezvous(streamId).GetConsumersAsync().ConfigureAwait(false);
         var ttl = consumers.Length == 0 ? _options.EmptyCacheDuration : _options.ProducerCacheDuration;
@@ -230,12 +283,15 @@ public sealed partial class PushStreamProvider : IStreamProvider, IAsyncDisposab
         _disposed.Dispose();
     }
 
-    private sealed record ConsumerList(IPushStreamConsumer[] Consumers, long ValidUntil);
+    private sealed record ConsumerList(PushSubscription[] Consumers, long ValidUntil);
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Debug, Message = "Push stream {Provider}/{StreamId}: no subscriber; event dropped")]
     private static partial void LogNoSubscriber(ILogger logger, string provider, StreamId streamId);
 
-    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Push stream {Provider}/{StreamId}: could not renew a subscription; trying again next period")]
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "Push stream {Provider}/{StreamId}: subscription {SubscriptionId} did not take an event that others took; dropped until it renews")]
+    private static partial void LogSubscriberDropped(ILogger logger, Exception? exception, string provider, StreamId streamId, Guid subscriptionId);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Push stream {Provider}/{StreamId}: could not renew or drop a subscription; trying again later")]
     private static partial void LogRenewFailed(ILogger logger, Exception exception, string provider, StreamId streamId);
 }
 

@@ -17,7 +17,7 @@ internal sealed class PushStreamRendezvousGrain(
     // When each subscription was last registered (Environment.TickCount64). Not stored: after a reactivation every
     // stored subscription gets a full lifetime to renew itself.
     private readonly Dictionary<Guid, long> _lastSeen = [];
-    private IPushStreamConsumer[]? _snapshot;
+    private PushSubscription[]? _snapshot;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -60,12 +60,12 @@ internal sealed class PushStreamRendezvousGrain(
     }
 
     // Interleaves with the writes above: it only reads, and computes its answer without awaiting.
-    public Task<IPushStreamConsumer[]> GetConsumersAsync()
+    public Task<PushSubscription[]> GetConsumersAsync()
     {
         var now = Environment.TickCount64;
         if (_snapshot is null || state.State.Subscriptions.Keys.Any(id => IsExpired(id, now)))
         {
-            _snapshot = [.. state.State.Subscriptions.Where(s => !IsExpired(s.Key, now)).Select(s => s.Value)];
+            _snapshot = [.. state.State.Subscriptions.Where(s => !IsExpired(s.Key, now)).Select(s => new PushSubscription(s.Key, s.Value))];
         }
 
         return Task.FromResult(_snapshot);

@@ -1,9 +1,12 @@
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Orleans.Runtime;
+using WsRooms.Delivery;
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Grains;
 using WsRooms.Protocol;
+using WsRooms.Streaming;
 
 namespace WsRooms.EndToEnd.Tests;
 
@@ -26,6 +29,11 @@ public sealed class EdgeLifecycleTests(ClusterFixture fixture)
         Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, await goes.WaitForCloseAsync());
         Assert.Equal(goes.Id, (await stays.WaitForAsync(m => m.Event == EventNames.MemberLeft)).PayloadText);
         Assert.Equal([stays.Id], await fixture.Client.GetRoom(room).GetMembersAsync());
+
+        // And it gave up its delivery stream: the silos have no subscriber left to call.
+        var stream = StreamId.Create(EdgeStreams.Namespace, edge.EdgeId);
+        var rendezvous = fixture.Client.GetGrain<IPushStreamRendezvousGrain>(PushStreamProvider.RendezvousKey(EdgeStreams.ProviderName, stream));
+        Assert.Empty(await rendezvous.GetConsumersAsync());
         await edge.DisposeAsync();
     }
 

@@ -148,6 +148,37 @@ public sealed class PushStreamTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ASubscriberThatIsGoneDoesNotHoldUpTheOthersAndIsDropped()
+    {
+        // What a process that died leaves behind: a registration whose observer answers nothing (here: an observer
+        // reference whose object was deleted; calls to it time out, as to a vanished client).
+        var id = NewStreamId();
+        var rendezvous = fixture.Grains.GetGrain<IPushStreamRendezvousGrain>(PushStreamProvider.RendezvousKey(EdgeStreams.ProviderName, id));
+        var gone = fixture.Cluster.Client.CreateObjectReference<IPushStreamConsumer>(new PushStreamConsumer<int>(new Recorder().Observer));
+        fixture.Cluster.Client.DeleteObjectReference<IPushStreamConsumer>(gone);
+        var goneId = Guid.NewGuid();
+        await rendezvous.RegisterAsync(goneId, gone);
+
+        var received = new Recorder();
+        var handle = await ClientStreams.GetStream<int>(id).SubscribeAsync(received.OnNextAsync);
+        try
+        {
+            var producer = SiloStreams.GetStream<int>(id);
+            await producer.OnNextAsync(1); // succeeds: the live subscriber took it
+            Assert.Equal([1], received.Items);
+
+            await Poll.UntilAsync(async () => (await rendezvous.GetConsumersAsync()).All(s => s.Id != goneId), Timeout, "the gone subscription to be dropped");
+            Assert.Equal(handle.HandleId, Assert.Single(await rendezvous.GetConsumersAsync()).Id);
+            await producer.OnNextAsync(2);
+            Assert.Equal([1, 2], received.Items);
+        }
+        finally
+        {
+            await handle.UnsubscribeAsync();
+        }
+    }
+
+    [Fact]
     public async Task SequenceTokensAndFiltersAreRefused()
     {
         var stream = ClientStreams.GetStream<int>(NewStreamId());

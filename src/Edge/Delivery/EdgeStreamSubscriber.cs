@@ -138,6 +138,19 @@ internal sealed partial class EdgeStreamSubscriber(
                 Log.DetachFailed(logger, e);
             }
         }
+
+        // Every connection has ended: nothing more is coming that this edge could deliver. Unsubscribing now spares
+        // the silos calls to a subscriber that is about to vanish (and, with a configured WsRooms:EdgeId, the
+        // next process under the same id a stale neighbour on its stream).
+        try
+        {
+            var handles = await Stream.GetAllSubscriptionHandles().ConfigureAwait(false);
+            await Task.WhenAll(handles.Select(h => h.UnsubscribeAsync())).WaitAsync(_options.GrainCallTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Log.UnsubscribeFailed(logger, e);
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -146,13 +159,15 @@ internal sealed partial class EdgeStreamSubscriber(
 
     // ----- the stream -----
 
+    private IAsyncStream<EdgeBatch> Stream =>
+        client.GetStreamProvider(EdgeStreams.ProviderName).GetStream<EdgeBatch>(StreamId.Create(EdgeStreams.Namespace, identity.Id));
+
     private async Task SubscribeAsync(CancellationToken cancellationToken)
     {
         await _subscribeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var stream = client.GetStreamProvider(EdgeStreams.ProviderName)
-                .GetStream<EdgeBatch>(StreamId.Create(EdgeStreams.Namespace, identity.Id));
+            var stream = Stream;
             var handles = await stream.GetAllSubscriptionHandles().ConfigureAwait(false);
             if (handles.Count == 0)
             {
@@ -313,6 +328,9 @@ internal sealed partial class EdgeStreamSubscriber(
 
         [LoggerMessage(EventId = 1310, Level = LogLevel.Warning, Message = "The delivery-path probe failed")]
         public static partial void DeliveryProbeFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 1311, Level = LogLevel.Warning, Message = "Could not unsubscribe from the delivery stream at shutdown; the silos drop the subscription when it is not renewed")]
+        public static partial void UnsubscribeFailed(ILogger logger, Exception exception);
     }
 }
 
