@@ -17,7 +17,7 @@ Options:
   --silos N     number of silos forming one cluster (default 1); silo 1 is the primary
   --azure       run against Azurite (the Azure Storage emulator, installed from tools/package.json and
                 started here): Azure Table clustering and grain state, so state survives silo restarts
-  --azure-queues  with --azure, also carry deliveries on Azure Queue streams (default: memory streams)
+  --azure-queues  with --azure, also carry deliveries on Azure Queue streams (default: push streams)
   --no-build    skip the build and run what is already in bin/Release
   --follow      also print the processes' logs here as they are written
   -h, --help    show this help
