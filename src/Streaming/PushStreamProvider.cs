@@ -26,6 +26,9 @@ namespace WsRooms.Streaming;
 /// </remarks>
 public sealed partial class PushStreamProvider : IStreamProvider, IAsyncDisposable
 {
+    // Past this many cached subscriber lists, expired ones are swept out when a list is fetched.
+    private const int MaxCachedStreams = 1024;
+
     private readonly IServiceProvider _services;
     private readonly PushStreamOptions _options;
     private readonly ILogger<PushStreamProvider> _logger;
@@ -51,6 +54,9 @@ public sealed partial class PushStreamProvider : IStreamProvider, IAsyncDisposab
 
     /// <inheritdoc />
     public bool IsRewindable => false;
+
+    /// <summary>Streams whose subscriber list this process holds as a producer, for tests and diagnostics.</summary>
+    internal int CachedStreamCount => _producerCache.Count;
 
     // Resolved on first use: the Orleans client registers its grain factory after its stream providers.
     private IGrainFactory Grains => _grains ??= _services.GetRequiredService<IGrainFactory>();
@@ -165,8 +171,21 @@ public sealed partial class PushStreamProvider : IStreamProvider, IAsyncDisposab
     private async Task<PushSubscription[]> FetchConsumersAsync(StreamId streamId)
     {
         var consumers = await Rendezvous(streamId).GetConsumersAsync().ConfigureAwait(false);
+        var now = Environment.TickCount64;
         var ttl = consumers.Length == 0 ? _options.EmptyCacheDuration : _options.ProducerCacheDuration;
-        _producerCache[streamId] = new ConsumerList(consumers, Environment.TickCount64 + (long)ttl.TotalMilliseconds);
+        _producerCache[streamId] = new ConsumerList(consumers, now + (long)ttl.TotalMilliseconds);
+        if (_producerCache.Count > MaxCachedStreams)
+        {
+            // Streams come and go (an edge host's stream is new with every process): keep only what is still fresh.
+            foreach (var entry in _producerCache)
+            {
+                if (entry.Value.ValidUntil < now)
+                {
+                    _producerCache.TryRemove(entry);
+                }
+            }
+        }
+
         return consumers;
     }
 

@@ -179,6 +179,29 @@ public sealed class PushStreamTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AProducerDoesNotKeepTheSubscriberListsOfStreamsItNoLongerUses()
+    {
+        // Every edge host process has a stream of its own, so over many deploys a silo publishes to many streams.
+        // A producer whose "no subscriber" answers go stale at once: every list it holds is stale by the next fetch.
+        var provider = new PushStreamProvider(
+            EdgeStreams.ProviderName,
+            fixture.SiloServices,
+            Microsoft.Extensions.Options.Options.Create(new PushStreamOptions { EmptyCacheDuration = TimeSpan.Zero }),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<PushStreamProvider>.Instance);
+        var peak = 0;
+        foreach (var id in Enumerable.Range(0, 1100).Select(_ => NewStreamId()))
+        {
+            await provider.GetStream<int>(id).OnNextAsync(0);
+            peak = Math.Max(peak, provider.CachedStreamCount);
+        }
+
+        // Past 1,024 lists the stale ones are swept out as new ones come: 1,100 streams never make 1,100 entries.
+        Assert.InRange(peak, 1, 1025);
+        Assert.True(provider.CachedStreamCount < 1025);
+        await provider.DisposeAsync();
+    }
+
+    [Fact]
     public async Task SequenceTokensAndFiltersAreRefused()
     {
         var stream = ClientStreams.GetStream<int>(NewStreamId());
