@@ -133,6 +133,9 @@ public sealed class AzuriteClusterFixture : GrainsClusterFixture
                 .AddWsRoomsPushStreams()
                 .AddWsRoomsAzureTableStorage(() => new TableServiceClient(connectionString))
                 .AddMemoryStreams(StalledStreamProvider, b => b.ConfigurePullingAgent(ob => ob.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromDays(1))));
+
+            // EdgeDirectoryKeepAliveTests wait for it to bring the directory back (default 30 s).
+            siloBuilder.Services.Configure<WsRooms.Lease.EdgeLeaseOptions>(o => o.DirectoryKeepAlive = TimeSpan.FromMilliseconds(500));
         }
     }
 

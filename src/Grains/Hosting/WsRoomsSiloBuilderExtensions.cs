@@ -65,6 +65,7 @@ public static class WsRoomsSiloBuilderExtensions
 
         // Edge-host leases: the directory and reapers read their settings here (the lease itself is the edge's).
         services.AddOptions<EdgeLeaseOptions>().BindConfiguration(EdgeLeaseOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, EdgeDirectoryKeepAlive>();
         services.AddSingleton<IValidateOptions<EdgeLeaseOptions>, EdgeLeaseOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
 

@@ -17,6 +17,12 @@ public sealed class EdgeLeaseOptions
     /// </summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How often each silo makes sure the edge directory is active (default 30 s): what brings it back, and with it
+    /// the sweep of lapsed leases, after its silo died together with every edge host.
+    /// </summary>
+    public TimeSpan DirectoryKeepAlive { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Connections of a lapsed edge host closed at the same time (default 64).</summary>
     public int CloseConcurrency { get; set; } = 64;
 
@@ -34,6 +40,11 @@ internal sealed class EdgeLeaseOptionsValidator : IValidateOptions<EdgeLeaseOpti
         if (options.SweepInterval < TimeSpan.FromMilliseconds(50) || options.SweepInterval > TimeSpan.FromMinutes(5))
         {
             (failures ??= []).Add($"{EdgeLeaseOptions.SectionName}:{nameof(options.SweepInterval)} must be between 00:00:00.050 and 00:05:00 (was {options.SweepInterval}).");
+        }
+
+        if (options.DirectoryKeepAlive < TimeSpan.FromMilliseconds(50))
+        {
+            (failures ??= []).Add($"{EdgeLeaseOptions.SectionName}:{nameof(options.DirectoryKeepAlive)} must be at least 00:00:00.050 (was {options.DirectoryKeepAlive}).");
         }
 
         if (options.CloseConcurrency < 1)
