@@ -141,7 +141,7 @@ catch (OptionsValidationException ex)
 
 internal static partial class SiloLog
 {
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Starting silo: cluster {ClusterId}, silo port {SiloPort}, gateway port {GatewayPort}, primary silo port {PrimarySiloPort} (0 = this one), stream pulling period {PullingPeriodMs} ms")]
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Starting silo: cluster {ClusterId}, silo port {SiloPort}, gateway port {GatewayPort}, primary silo port {PrimarySiloPort} (0 = this one), stream pulling period {PullingPeriodMs} ms (Memory and AzureQueue streams only)")]
     public static partial void Starting(ILogger logger, string clusterId, int siloPort, int gatewayPort, int primarySiloPort, int pullingPeriodMs);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Providers: clustering {Clustering}, grain storage {GrainStorage}, streams {Streams}; Azure storage: {Storage}")]

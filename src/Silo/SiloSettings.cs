@@ -37,7 +37,7 @@ public sealed class SiloSettings
     /// <summary><c>Orleans:PrimarySiloPort</c>: 0 means this silo is the primary; otherwise join the primary on 127.0.0.1 at this port.</summary>
     public int PrimarySiloPort { get; set; }
 
-    /// <summary><c>WsRooms:Streams:PullingPeriodMs</c>: how often edge stream queues are read; about the grain-to-edge latency.</summary>
+    /// <summary><c>WsRooms:Streams:PullingPeriodMs</c>: Memory and AzureQueue streams only: how often edge stream queues are read; about the grain-to-edge latency.</summary>
     public int PullingPeriodMs { get; set; } = DefaultPullingPeriodMs;
 
     /// <summary><c>WsRooms:Clustering</c>: Localhost (default) or AzureStorage.</summary>
