@@ -70,6 +70,14 @@ public sealed class AzureStack : IAsyncDisposable
 
             await Task.WhenAll(stack.Edges.Select(stack.StartEdgeAsync));
             await stack.StartClientAsync();
+
+            // A gateway accepts connections before its silo has joined the cluster. A test that kills one silo while
+            // the other is still joining (validating its connection to the first) finds a survivor that can neither
+            // finish joining nor declare the dead one dead: wait until every silo is an active member.
+            await Poll.UntilAsync(
+                async () => (await stack.Client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Count == silos,
+                StartTimeout,
+                $"all {silos} silos to be active members");
             output.WriteLine($"Stack up in {watch.Elapsed.TotalSeconds:F1} s: Azurite on {stack.Azurite.BlobPort}-{stack.Azurite.BlobPort + 2}, {silos} silos, {edges} edge hosts (lease {stack.EdgeLease.TotalSeconds} s)");
             return stack;
         }
