@@ -83,7 +83,7 @@ internal sealed class PushStream<T>(PushStreamProvider provider, StreamId stream
 
     public override string ToString() => $"{ProviderName}/{StreamId}";
 
-    private static void RejectToken(StreamSequenceToken? token)
+    internal static void RejectToken(StreamSequenceToken? token)
     {
         if (token is not null)
         {
@@ -105,11 +105,7 @@ internal sealed class PushStreamSubscriptionHandle<T>(PushStreamProvider provide
 
     public override Task<StreamSubscriptionHandle<T>> ResumeAsync(IAsyncObserver<T> observer, StreamSequenceToken? token = null)
     {
-        if (token is not null)
-        {
-            throw new NotSupportedException("Push streams are not rewindable: sequence tokens are not supported.");
-        }
-
+        PushStream<T>.RejectToken(token);
         return provider.ResumeAsync(subscription, observer);
     }
 

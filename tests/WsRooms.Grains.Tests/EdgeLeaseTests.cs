@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using WsRooms.Protocol;
+using WsRooms.Testing;
 using Xunit.Abstractions;
 
 namespace WsRooms.Grains.Tests;
@@ -11,6 +12,7 @@ namespace WsRooms.Grains.Tests;
 public abstract class EdgeLeaseTests(GrainsClusterFixture fixture, ITestOutputHelper output)
 {
     private static readonly TimeSpan ShortLease = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan PollTimeout = TimeSpan.FromSeconds(20);
 
     private IGrainFactory Grains => fixture.Grains;
 
@@ -43,7 +45,7 @@ public abstract class EdgeLeaseTests(GrainsClusterFixture fixture, ITestOutputHe
         Assert.Equal([stays], await Grains.GetRoom(room2).GetMembersAsync());
         Assert.Null(await Grains.GetConnection(gone).GetInfoAsync());
         Assert.NotNull(await Grains.GetConnection(stays).GetInfoAsync());
-        await Poll(async () => !(await Directory.GetLiveEdgesAsync()).Contains(dying.Id));
+        await Poll.UntilAsync(async () => !(await Directory.GetLiveEdgesAsync()).Contains(dying.Id), PollTimeout, "the dying edge to leave the directory");
 
         // Root no longer fans out to the dead edge: a root publish reaches nobody there.
         await Grains.GetRoom(EventNames.RootRoom).AttachEdgeAsync(living.Id);
@@ -103,7 +105,7 @@ public abstract class EdgeLeaseTests(GrainsClusterFixture fixture, ITestOutputHe
         Assert.Equal(EdgeLeaseStatus.Expiring, await Directory.RenewAsync(edge.Id, "new", TimeSpan.FromMinutes(5)));
         await other.WaitForAsync(d => d.Message.Room == room && d.Message.Event == EventNames.MemberLeft && d.Message.PayloadText == old);
         EdgeLeaseStatus status = default;
-        await Poll(async () => (status = await Directory.RenewAsync(edge.Id, "new", TimeSpan.FromMinutes(5))) != EdgeLeaseStatus.Expiring);
+        await Poll.UntilAsync(async () => (status = await Directory.RenewAsync(edge.Id, "new", TimeSpan.FromMinutes(5))) != EdgeLeaseStatus.Expiring, PollTimeout, "the expiry to finish");
         Assert.Equal(EdgeLeaseStatus.Registered, status);
         Assert.Equal([watcher], await Grains.GetRoom(room).GetMembersAsync());
         await Directory.ReleaseAsync(edge.Id, "new");
@@ -114,16 +116,6 @@ public abstract class EdgeLeaseTests(GrainsClusterFixture fixture, ITestOutputHe
         var id = TestNames.Connection();
         await Grains.GetConnection(id).OpenAsync(edge.Id, new Dictionary<string, string>());
         return id;
-    }
-
-    private static async Task Poll(Func<Task<bool>> condition)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), "the condition did not hold within 20 s");
-            await Task.Delay(50);
-        }
     }
 }
 

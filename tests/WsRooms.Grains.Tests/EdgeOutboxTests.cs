@@ -6,6 +6,7 @@ using Orleans.Runtime;
 using Orleans.Streams;
 using WsRooms.Delivery;
 using WsRooms.Protocol;
+using WsRooms.Testing;
 
 namespace WsRooms.Grains.Tests;
 
@@ -131,7 +132,7 @@ public sealed class EdgeOutboxTests(ClusterFixture fixture)
 
         Assert.True(outbox.Post(edge.Id, Delivery("idle", 1)));
         await edge.WaitForAsync(d => d.Message.PayloadText == "idle-1");
-        await WaitUntilAsync(() => outbox.QueueCount == 0, "the idle queue was not released");
+        await Poll.UntilAsync(() => Task.FromResult(outbox.QueueCount == 0), FakeEdge.DefaultTimeout, "the idle queue to be released");
 
         Assert.True(outbox.Post(edge.Id, Delivery("idle", 2)));
         Assert.True(outbox.Post(edge.Id, Delivery("idle", 3)));
@@ -197,13 +198,13 @@ public sealed class EdgeOutboxTests(ClusterFixture fixture)
         Assert.True(outbox.Post(otherEdge, Delivery("other", 0)));
 
         // The other edge's batch is published while the full edge's is still being retried, then dropped.
-        await WaitUntilAsync(() => outbox.PublishedDeliveries == 1, "the other edge's delivery was not published");
-        await WaitUntilAsync(() => outbox.DroppedDeliveries == 1, "the refused batch was not dropped");
+        await Poll.UntilAsync(() => Task.FromResult(outbox.PublishedDeliveries == 1), FakeEdge.DefaultTimeout, "the other edge's delivery to be published");
+        await Poll.UntilAsync(() => Task.FromResult(outbox.DroppedDeliveries == 1), FakeEdge.DefaultTimeout, "the refused batch to be dropped");
         Assert.Equal(2, outbox.PublishRetries);
 
         // The full edge's publisher survives the drop: the next post is tried (and refused) the same way.
         Assert.True(outbox.Post(fullEdge, Delivery("full", 1)));
-        await WaitUntilAsync(() => outbox.DroppedDeliveries == 2, "the second refused batch was not dropped");
+        await Poll.UntilAsync(() => Task.FromResult(outbox.DroppedDeliveries == 2), FakeEdge.DefaultTimeout, "the second refused batch to be dropped");
         Assert.Equal(4, outbox.PublishRetries);
         Assert.Equal(1, outbox.PublishedDeliveries);
     }
@@ -248,15 +249,4 @@ public sealed class EdgeOutboxTests(ClusterFixture fixture)
 
     private static EdgeDelivery Delivery(string prefix, int i) =>
         EdgeDelivery.ToRoom(Message.FromText("outbox", "test", "", "", $"{prefix}-{i}"));
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string failure)
-    {
-        // Polls a condition with a deadline; used only where there is no event to wait for.
-        var deadline = DateTime.UtcNow + FakeEdge.DefaultTimeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, failure);
-            await Task.Delay(20);
-        }
-    }
 }
