@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http;
 using System.Net.WebSockets;
 
 namespace WsRooms.LoadGen;
@@ -10,6 +11,16 @@ namespace WsRooms.LoadGen;
 /// </summary>
 internal abstract class BenchClient : IAsyncDisposable
 {
+    // One handler for every connect: without it ClientWebSocket builds a SocketsHttpHandler per connection, which
+    // made the generator spend more CPU per connect than the server it measures. An upgraded connection is never
+    // pooled, so sharing changes nothing on the wire.
+    private static readonly HttpMessageInvoker SharedInvoker = new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        UseCookies = false,
+        AllowAutoRedirect = false,
+    });
+
     private readonly TaskCompletionSource<string> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<string, TaskCompletionSource<long>> _pending = new(StringComparer.Ordinal);
     private byte[] _receiveBuffer = new byte[4096];
@@ -38,7 +49,7 @@ internal abstract class BenchClient : IAsyncDisposable
     /// <summary>Connects and returns once the server has acknowledged the connection with the client's id.</summary>
     public async Task ConnectAsync(Uri uri, CancellationToken cancellationToken)
     {
-        await Socket.ConnectAsync(uri, cancellationToken).ConfigureAwait(false);
+        await Socket.ConnectAsync(uri, SharedInvoker, cancellationToken).ConfigureAwait(false);
         _receiving = Task.Run(ReceiveLoopAsync, CancellationToken.None);
         await OnOpenedAsync(cancellationToken).ConfigureAwait(false);
         Id = await _connected.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
