@@ -69,7 +69,7 @@ internal sealed class BenchOptions
           --out FILE                    append the JSON result line here
           --rooms R --members M --publishers P --rate MSG/S --size BYTES --duration S --warmup S
           --start-rate MSG/S --step-factor F --step-duration S --max-steps N --p99-limit-ms MS --loss-limit RATIO
-          --pairs N (direct)  --connections N --concurrency C --idle-settle S (connect)  --clients N (churn)
+          --pairs N (direct)  --connections N --concurrency C --idle-settle S --warmup-rounds N (connect)  --clients N (churn)
           --timeout S                   hard bound on the whole run (default 300)
         """;
 
@@ -96,6 +96,9 @@ internal sealed class BenchOptions
     public int Connections { get; private set; } = 1000;
     public int Concurrency { get; private set; } = 100;
     public TimeSpan IdleSettle { get; private set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>connect: rounds of up to 200 connections opened and closed before the measured run.</summary>
+    public int WarmupRounds { get; private set; } = 3;
     public int Clients { get; private set; } = 100;
     public TimeSpan DrainQuiet { get; private set; } = TimeSpan.FromSeconds(1);
     public TimeSpan Timeout { get; private set; } = TimeSpan.FromSeconds(300);
@@ -143,6 +146,7 @@ internal sealed class BenchOptions
                 case "--connections": o.Connections = Positive(v); break;
                 case "--concurrency": o.Concurrency = Positive(v); break;
                 case "--idle-settle": o.IdleSettle = Seconds(v); break;
+                case "--warmup-rounds": o.WarmupRounds = int.Parse(v, CultureInfo.InvariantCulture); break;
                 case "--clients": o.Clients = Positive(v); break;
                 case "--drain-quiet": o.DrainQuiet = Seconds(v); break;
                 case "--timeout": o.Timeout = Seconds(v); break;
