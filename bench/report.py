@@ -15,7 +15,7 @@ def find(label, scenario, **shape):
     return None
 
 
-WS, PEER, SPLIT = "1 silo + 1 edge", "socket.io 1 process", "1 silo + 2 edges"
+WS, PEER, SPLIT, FLOOR = "1 silo + 1 edge", "socket.io 1 process", "1 silo + 2 edges", "aspnetcore floor"
 
 
 def get(r, *path):
@@ -108,10 +108,16 @@ row("connect 5,000 at concurrency 100: connects/s", get(c_ws, "connects_per_s"),
 row("  … s until every root join_ack", get(c_ws, "seconds_until_every_root_ack"), get(c_peer, "seconds_until_every_root_ack"))
 row("  … edge (peer) RSS bytes per idle connection", get(c_ws, "memory", "edge", "bytes_per_connection"), get(c_peer, "memory", "peer", "bytes_per_connection"))
 row("  … silo RSS bytes per idle connection", get(c_ws, "memory", "silo", "bytes_per_connection"), None)
+# The floor: ASP.NET Core's own WebSocket endpoint and nothing else, in the WsRooms column, against the same peer.
+c_floor = find(FLOOR, "connect")
+row("  … ASP.NET Core floor (bare Kestrel WebSocket): connects/s", get(c_floor, "connects_per_s"), get(c_peer, "connects_per_s"))
+row("  … ASP.NET Core floor: RSS bytes per idle connection", get(c_floor, "memory", "edge", "bytes_per_connection"), get(c_peer, "memory", "peer", "bytes_per_connection"))
 rcon = ratio(get(c_ws, "connects_per_s"), get(c_peer, "connects_per_s"))
-target("connect ≥ 2× Socket.IO connects/s", rcon is not None and rcon >= 2, f"{fmt(rcon)}×")
+rfloor = ratio(get(c_floor, "connects_per_s"), get(c_peer, "connects_per_s"))
+target("connect ≥ 2× Socket.IO connects/s", rcon is not None and rcon >= 2, f"{fmt(rcon)}× (the ASP.NET Core floor: {fmt(rfloor)}×)")
 mem = get(c_ws, "memory", "edge", "bytes_per_connection")
-target("edge ≤ 10 KB per idle connection", mem is not None and mem <= 10240, f"{fmt(mem)} bytes")
+target("edge ≤ 10 KB per idle connection", mem is not None and mem <= 10240,
+       f"{fmt(mem)} bytes (the ASP.NET Core floor: {fmt(get(c_floor, 'memory', 'edge', 'bytes_per_connection'))} bytes)")
 
 # direct, churn
 d_ws, d_peer = (find(l, "direct") for l in (WS, PEER))

@@ -4,7 +4,8 @@
 #   2. 1 silo + 1 edge:  connect, fanout, fanout-max, direct, churn, fanout 1x1000 at a fixed rate
 #   3. the Socket.IO 4.8 peer (one Node process): the same scenarios
 #   4. 1 silo + 2 edges, every room split across both: fanout 1x1000 at the same fixed rate, fanout-max
-#   5. writes bench/results/results.json (every figure) and bench/results/results.md (the table)
+#   5. the ASP.NET Core floor (bench/WsRooms.AspNetCoreFloor, a bare Kestrel WebSocket endpoint): connect only
+#   6. writes bench/results/results.json (every figure) and bench/results/results.md (the table)
 # Everything runs on 127.0.0.1; every generator run is bounded in count and time; every process started here is
 # stopped by its PID on exit (also on Ctrl-C). See ./bench/run.sh --help.
 set -uo pipefail
@@ -16,7 +17,7 @@ Usage: bench/run.sh [options]
   --no-build     use what is already built
   --src DIR      build and run the product from DIR instead of this repo (e.g. a clean export of a commit)
   --out DIR      where results go (default bench/results)
-  --only LIST    comma-separated parts to run: wsrooms,peer,split (default all)
+  --only LIST    comma-separated parts to run: wsrooms,peer,split,floor (default all)
   -h, --help
 Needs: the .NET SDK of global.json, node + npm (for the peer), python3 (for the table).
 EOF
@@ -28,7 +29,7 @@ SRC=$ROOT
 OUT=$BENCH/results
 QUICK=0
 BUILD=1
-ONLY=wsrooms,peer,split
+ONLY=wsrooms,peer,split,floor
 
 while (( $# )); do
   case $1 in
@@ -46,6 +47,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 SILO_DLL=$SRC/src/Silo/bin/Release/net10.0/WsRooms.Silo.dll
 EDGE_DLL=$SRC/src/EdgeHost/bin/Release/net10.0/WsRooms.EdgeHost.dll
 GEN_DLL=$BENCH/WsRooms.LoadGen/bin/Release/net10.0/WsRooms.LoadGen.dll
+FLOOR_DLL=$BENCH/WsRooms.AspNetCoreFloor/bin/Release/net10.0/WsRooms.AspNetCoreFloor.dll
 LOGS=$OUT/logs
 mkdir -p "$OUT" "$LOGS"
 RAW=$OUT/raw.jsonl
@@ -143,7 +145,8 @@ scenarios() { # label protocol then --pid/--url args
 # ----- build -----
 if (( BUILD )); then
   echo "Building (Release)..."
-  for project in "$SRC/src/Silo/Silo.csproj" "$SRC/src/EdgeHost/EdgeHost.csproj" "$BENCH/WsRooms.LoadGen/WsRooms.LoadGen.csproj"; do
+  for project in "$SRC/src/Silo/Silo.csproj" "$SRC/src/EdgeHost/EdgeHost.csproj" "$BENCH/WsRooms.LoadGen/WsRooms.LoadGen.csproj" \
+                 "$BENCH/WsRooms.AspNetCoreFloor/WsRooms.AspNetCoreFloor.csproj"; do
     dotnet build "$project" -c Release -nologo -v quiet -nr:false -clp:NoSummary >"$LOGS/build.log" 2>&1 \
       || { cat "$LOGS/build.log" >&2; die "build of $project failed"; }
   done
@@ -151,7 +154,7 @@ if (( BUILD )); then
     (cd "$BENCH/peer-socketio" && npm ci --no-audit --no-fund >"$LOGS/npm.log" 2>&1) || die "npm ci failed (see $LOGS/npm.log)"
   fi
 fi
-[[ -f $SILO_DLL && -f $EDGE_DLL && -f $GEN_DLL ]] || die "not built; run without --no-build"
+[[ -f $SILO_DLL && -f $EDGE_DLL && -f $GEN_DLL && -f $FLOOR_DLL ]] || die "not built; run without --no-build"
 
 echo "Machine: $(nproc) cores; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -182,6 +185,17 @@ if part split; then
   gen fanout "${split[@]}" --rooms 1 --members 1000 --publishers 1 --rate "$FIXED_RATE" --size 256 --duration "$DUR" --warmup "$WARM"
   gen fanout-max "${split[@]}" --rooms 1 --members 1000 --publishers 1 --size 256 --start-rate 10 --step-factor 1.2 \
       --step-duration "$STEP" --max-steps "$STEPS" --warmup "$WARM"
+  cleanup
+fi
+
+# ----- the ASP.NET Core floor: what a connect costs any Kestrel WebSocket server (connect only) -----
+if part floor; then
+  echo "== ASP.NET Core floor"
+  floor_port=$(free_port 18180)
+  start floor dotnet "$FLOOR_DLL" --urls "http://127.0.0.1:$floor_port" --Logging:LogLevel:Default Warning
+  wait_until 60 "ASP.NET Core floor" edge_ready "$floor_port"
+  gen connect --label "aspnetcore floor" --protocol wsrooms --pid edge="$START_PID" --url "ws://127.0.0.1:$floor_port/ws" \
+      --connections 5000 --concurrency 100 --idle-settle 3
   cleanup
 fi
 
