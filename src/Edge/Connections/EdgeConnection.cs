@@ -33,6 +33,7 @@ internal sealed partial class EdgeConnection : IRoomConnection, IThreadPoolWorkI
     private SendState _sendState;
     private HashSet<string>? _localRooms;
     private int _closing;
+    private bool _registered;
     private bool _closeReady;
     private WebSocketCloseStatus _closeStatus = CloseCodes.Normal;
     private string _closeReason = "";
@@ -71,6 +72,9 @@ internal sealed partial class EdgeConnection : IRoomConnection, IThreadPoolWorkI
 
     /// <summary>This connection's token buckets, when WsRooms:Quotas sets a rate.</summary>
     internal ConnectionRateLimiter? RateLimiter { get; init; }
+
+    /// <summary>The edge host holding the socket, as the cluster knows it (<see cref="EdgeIdentity.Id"/>).</summary>
+    internal string EdgeId { get; init; } = "";
 
     public IReadOnlyDictionary<string, string> Claims { get; }
 
@@ -146,9 +150,71 @@ internal sealed partial class EdgeConnection : IRoomConnection, IThreadPoolWorkI
     public Task<bool> SendToClientAsync(string dstId, string @event, byte[] payload, string room = EventNames.RootRoom) =>
         _grains.GetConnection(dstId).SendAsync(new Message(room, @event, dstId, Id, payload));
 
-    public Task<bool> JoinAsync(string room) => Grain.JoinAsync(room);
+    public async Task<bool> JoinAsync(string room)
+    {
+        await EnsureRegisteredAsync().ConfigureAwait(false);
+        return await Grain.JoinAsync(room).ConfigureAwait(false);
+    }
 
-    public Task<bool> LeaveAsync(string room) => Grain.LeaveAsync(room);
+    public async Task<bool> LeaveAsync(string room)
+    {
+        await EnsureRegisteredAsync().ConfigureAwait(false);
+        return await Grain.LeaveAsync(room).ConfigureAwait(false);
+    }
+
+    // ----- the connection's grain: opened on first need, closed only if it was -----
+
+    /// <summary>
+    /// Opens this connection's grain unless the cluster already knows it. Connecting opens none (see
+    /// <c>ConnectionGrain</c>): the edge opens it before the first join, and a grain asked about the connection
+    /// first adopts it through <see cref="TryMarkRegistered"/>. A failed open is not retried here: the grain then
+    /// adopts the connection on the next call, which finds it not open.
+    /// </summary>
+    internal Task EnsureRegisteredAsync()
+    {
+        lock (_gate)
+        {
+            if (_registered || _closing != 0)
+            {
+                return Task.CompletedTask;
+            }
+
+            // Before the call: should it time out after all having opened the grain, closing must still close it.
+            _registered = true;
+        }
+
+        return Grain.OpenAsync(EdgeId, Claims);
+    }
+
+    /// <summary>True once the cluster has heard of this connection (or is about to): only then can it be in a room.</summary>
+    internal bool IsRegistered
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _registered;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The cluster is adopting this connection (its grain asked, <see cref="EdgeConnectionLookup"/>): from now on
+    /// closing closes the grain. False once the connection has begun to close, so a closing one is never adopted.
+    /// </summary>
+    internal bool TryMarkRegistered()
+    {
+        lock (_gate)
+        {
+            if (_closing != 0)
+            {
+                return false;
+            }
+
+            _registered = true;
+            return true;
+        }
+    }
 
     // ----- local room index, kept by ConnectionRegistry under its own rules -----
 
@@ -378,6 +444,16 @@ internal sealed partial class EdgeConnection : IRoomConnection, IThreadPoolWorkI
 
     private async Task LeaveClusterAsync()
     {
+        lock (_gate)
+        {
+            // _closing is set, so nothing registers it from here on: a connection the cluster never heard of has
+            // nothing to leave, and closing it costs no grain call.
+            if (!_registered)
+            {
+                return;
+            }
+        }
+
         try
         {
             await Grain.CloseAsync().WaitAsync(_options.GrainCallTimeout).ConfigureAwait(false);

@@ -99,12 +99,14 @@ internal sealed partial class WebSocketEndpoint(
             return;
         }
 
-        // A canonical UUID, like the seed's: unique across the cluster without asking anyone.
+        // A canonical UUID, like the seed's: unique across the cluster without asking anyone, and naming this edge
+        // host to the cluster (ConnectionIds), which is what lets connecting open no grain.
         using var rateLimiter = _options.Quotas.HasRateLimits ? new ConnectionRateLimiter(_options.Quotas, _options.Limits.MaxMessageBytes, replenisher) : null;
-        var connection = new EdgeConnection(Guid.NewGuid().ToString(), authorization.Claims, socket, _options, registry, dispatcher, grains, _logger)
+        var connection = new EdgeConnection(identity.NewConnectionId(), authorization.Claims, socket, _options, registry, dispatcher, grains, _logger)
         {
             Metrics = metrics,
             RateLimiter = rateLimiter,
+            EdgeId = identity.Id,
         };
 
         if (!_options.RootPresence)
@@ -115,19 +117,19 @@ internal sealed partial class WebSocketEndpoint(
 
         registry.Add(connection);
         metrics.ConnectionOpened();
-        try
+        if (_options.RootPresence)
         {
-            var grain = grains.GetConnection(connection.Id);
-            await grain.OpenAsync(identity.Id, authorization.Claims).WaitAsync(_options.GrainCallTimeout).ConfigureAwait(false);
-            if (_options.RootPresence)
+            // Presence on root is a join of root, so the cluster hears of every connection at once.
+            try
             {
-                await grain.JoinAsync(EventNames.RootRoom).WaitAsync(_options.GrainCallTimeout).ConfigureAwait(false);
+                await connection.EnsureRegisteredAsync().WaitAsync(_options.GrainCallTimeout).ConfigureAwait(false);
+                await grains.GetConnection(connection.Id).JoinAsync(EventNames.RootRoom).WaitAsync(_options.GrainCallTimeout).ConfigureAwait(false);
             }
-        }
-        catch (Exception e)
-        {
-            Log.OpenFailed(_logger, connection.Id, e);
-            connection.BeginClose(CloseCodes.InternalError, "the cluster is unavailable");
+            catch (Exception e)
+            {
+                Log.OpenFailed(_logger, connection.Id, e);
+                connection.BeginClose(CloseCodes.InternalError, "the cluster is unavailable");
+            }
         }
 
         await connection.RunAsync(context.RequestAborted).ConfigureAwait(false);

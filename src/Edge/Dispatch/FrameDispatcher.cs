@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -48,7 +49,7 @@ internal sealed partial class FrameDispatcher(
             case EventNames.Leave when room == EventNames.RootRoom:
                 return Task.CompletedTask; // root cannot be left
             case EventNames.Leave:
-                return grains.GetConnection(connection.Id).LeaveAsync(room);
+                return LeaveAsync(connection, room);
         }
 
         // From here on the server writes the sender's id, whatever the client put in src.
@@ -112,6 +113,7 @@ internal sealed partial class FrameDispatcher(
             return;
         }
 
+        await connection.EnsureRegisteredAsync().ConfigureAwait(false);
         var grain = grains.GetConnection(connection.Id);
         if (_maxRooms == 0 && _maxMembers == 0)
         {
@@ -132,6 +134,21 @@ internal sealed partial class FrameDispatcher(
             metrics.Dropped(reason!);
             connection.TrySend(ErrorFrames.Create(room, code, EventNames.Join));
         }
+    }
+
+    /// <summary>
+    /// A client's leave. A connection that never joined a room is in none, so it has its leave_ack from here, as
+    /// PROTOCOL.md asks ("leaving a room one is not in still answers leave_ack"), without the cluster.
+    /// </summary>
+    private Task LeaveAsync(EdgeConnection connection, string room)
+    {
+        if (!connection.IsRegistered)
+        {
+            connection.TrySend(new Message(room, EventNames.LeaveAck, "", connection.Id, Encoding.UTF8.GetBytes(connection.Id)));
+            return Task.CompletedTask;
+        }
+
+        return grains.GetConnection(connection.Id).LeaveAsync(room);
     }
 
     /// <summary>

@@ -32,6 +32,10 @@ internal sealed partial class EdgeLeaseService(
 
     private readonly EdgeLeaseOptions _options = leaseOptions.Value;
     private readonly CancellationTokenSource _stop = new();
+
+    // Orleans holds observers weakly: this field keeps the lookup alive as long as the lease.
+    private readonly EdgeConnectionLookup _lookup = new(registry);
+    private IEdgeConnectionLookup? _lookupReference;
     private Task _renewing = Task.CompletedTask;
     private int _disposed;
 
@@ -50,12 +54,13 @@ internal sealed partial class EdgeLeaseService(
     /// </summary>
     public async Task StartedAsync(CancellationToken cancellationToken)
     {
+        _lookupReference = client.CreateObjectReference<IEdgeConnectionLookup>(_lookup);
         var deadline = DateTime.UtcNow + (2 * _options.Duration) + TimeSpan.FromSeconds(30);
         while (true)
         {
             try
             {
-                var status = await Directory.RenewAsync(identity.Id, Instance, _options.Duration).WaitAsync(_options.Duration, cancellationToken).ConfigureAwait(false);
+                var status = await RenewAsync().WaitAsync(_options.Duration, cancellationToken).ConfigureAwait(false);
                 if (status != EdgeLeaseStatus.Expiring)
                 {
                     break;
@@ -107,7 +112,15 @@ internal sealed partial class EdgeLeaseService(
         await _stop.CancelAsync().ConfigureAwait(false);
         await _renewing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stop.Dispose();
+        if (_lookupReference is not null)
+        {
+            client.DeleteObjectReference<IEdgeConnectionLookup>(_lookupReference);
+        }
     }
+
+    /// <summary>Each renewal also says how the cluster reaches this edge's connections: their tag and the lookup.</summary>
+    private Task<EdgeLeaseStatus> RenewAsync() =>
+        Directory.RenewAsync(identity.Id, Instance, _options.Duration, identity.Tag, _lookupReference!);
 
     private async Task RenewLoopAsync(CancellationToken cancellationToken)
     {
@@ -120,7 +133,7 @@ internal sealed partial class EdgeLeaseService(
             var wait = interval;
             try
             {
-                var status = await Directory.RenewAsync(identity.Id, Instance, _options.Duration).WaitAsync(callTimeout, cancellationToken).ConfigureAwait(false);
+                var status = await RenewAsync().WaitAsync(callTimeout, cancellationToken).ConfigureAwait(false);
                 if (status != EdgeLeaseStatus.Renewed)
                 {
                     await OnLeaseLostAsync(status).ConfigureAwait(false);

@@ -8,7 +8,11 @@ namespace WsRooms.Grains;
 /// </summary>
 public interface IConnectionGrain : IGrainWithStringKey
 {
-    /// <summary>Edge host: the connection was accepted on <paramref name="edgeId"/>.</summary>
+    /// <summary>
+    /// Edge host: the connection is open on <paramref name="edgeId"/>. Edge hosts call it before a connection's first
+    /// join, not on connect; until then the grain adopts the connection from its edge host when anything asks for it
+    /// (see <see cref="ConnectionIds"/>), so callers see no difference.
+    /// </summary>
     Task OpenAsync(string edgeId, IReadOnlyDictionary<string, string> claims);
 
     /// <summary>

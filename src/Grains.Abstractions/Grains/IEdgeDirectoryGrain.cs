@@ -21,6 +21,19 @@ public interface IEdgeDirectoryGrain : IGrainWithStringKey
     /// </summary>
     Task<EdgeLeaseStatus> RenewAsync(string edgeId, string instance, TimeSpan lease);
 
+    /// <summary>
+    /// As <see cref="RenewAsync(string, string, TimeSpan)"/>, and says how to reach the connections this edge host
+    /// holds: their ids carry <paramref name="edgeTag"/> (<see cref="ConnectionIds"/>), and
+    /// <paramref name="lookup"/> answers for them. Edge hosts call this one.
+    /// </summary>
+    Task<EdgeLeaseStatus> RenewAsync(string edgeId, string instance, TimeSpan lease, long edgeTag, IEdgeConnectionLookup lookup);
+
+    /// <summary>
+    /// The live edge host whose connections carry <paramref name="edgeTag"/>, or null: no such edge, its lease
+    /// lapsed, or it has not renewed since this directory was reactivated (it does within a third of its lease).
+    /// </summary>
+    Task<EdgeRoute?> ResolveAsync(long edgeTag);
+
     /// <summary>Edge host, on a graceful stop after draining: gives the lease up and closes whatever it left open.</summary>
     Task ReleaseAsync(string edgeId, string instance);
 

@@ -14,17 +14,35 @@ namespace WsRooms.Connections;
 /// room.
 /// </summary>
 /// <remarks>
-/// Calls only go connection → room, never back (a room never calls a connection), so the two non-reentrant grains
-/// cannot wait on each other.
+/// <para>
+/// Edge hosts open no grain when a client connects: most of what a connection does (root's join_ack, broadcasts
+/// that reach it) never touches this grain, and connecting is the one thing every client does at once after an
+/// edge host restarts. The edge opens it (<see cref="OpenAsync"/>) before the connection's first join. Anything
+/// else that reaches a connection the grain has not heard of (a direct message, a server-side join, a lookup)
+/// adopts it first: the id names its edge host (<see cref="ConnectionIds"/>), and that edge host says whether the
+/// socket is open and with which claims (<see cref="IEdgeConnectionLookup"/>). So to every caller a connection is
+/// known from its connect to its close, as if it had been opened at connect.
+/// </para>
+/// <para>
+/// Calls only go connection → room and connection → edge directory, never back (neither a room nor the directory
+/// waits on a connection), so these non-reentrant grains cannot wait on each other.
 /// While open, the connection is also listed under its edge host (<see cref="RowPartitions.EdgeConnections"/>, one
 /// row): when that edge host dies without closing it, its lapsed lease finds the connection there and closes it.
+/// </para>
 /// </remarks>
 internal sealed partial class ConnectionGrain(
     [PersistentState("connection", WsRoomsStorage.Name)] IPersistentState<ConnectionState> state,
     IEdgeOutbox outbox,
     IRowStore store,
+    EdgeRoutes routes,
     ILogger<ConnectionGrain> logger) : Grain, IConnectionGrain
 {
+    /// <summary>
+    /// How long an edge host has to answer a lookup. It answers from memory, so only a dead or cut-off edge host
+    /// takes this long; the grain's other callers wait meanwhile, so it is short.
+    /// </summary>
+    internal static readonly TimeSpan AdoptTimeout = TimeSpan.FromSeconds(3);
+
     private ConnectionState State => state.State;
 
     private string Id => this.GetPrimaryKeyString();
@@ -41,11 +59,15 @@ internal sealed partial class ConnectionGrain(
         return base.OnDeactivateAsync(reason, cancellationToken);
     }
 
-    public async Task OpenAsync(string edgeId, IReadOnlyDictionary<string, string> claims)
+    public Task OpenAsync(string edgeId, IReadOnlyDictionary<string, string> claims)
     {
         ArgumentException.ThrowIfNullOrEmpty(edgeId);
         ArgumentNullException.ThrowIfNull(claims);
+        return OpenCoreAsync(edgeId, claims);
+    }
 
+    private async Task OpenCoreAsync(string edgeId, IReadOnlyDictionary<string, string> claims)
+    {
         // Listed under the edge before the state says open: if the edge then dies, its lease finds us and closes us
         // (closing a connection that never opened is harmless); the other order could leave one nobody closes.
         await store.UpsertAsync(RowPartitions.EdgeConnections(edgeId), Id, "");
@@ -64,7 +86,7 @@ internal sealed partial class ConnectionGrain(
     public async Task<bool> JoinAsync(string room)
     {
         ArgumentException.ThrowIfNullOrEmpty(room);
-        if (!State.IsOpen)
+        if (!State.IsOpen && !await TryAdoptAsync())
         {
             LogUnknownConnection(logger, Id, nameof(JoinAsync));
             return false;
@@ -84,7 +106,7 @@ internal sealed partial class ConnectionGrain(
     public async Task<JoinResult> TryJoinAsync(string room, int maxRooms, int maxMembers)
     {
         ArgumentException.ThrowIfNullOrEmpty(room);
-        if (!State.IsOpen)
+        if (!State.IsOpen && !await TryAdoptAsync())
         {
             LogUnknownConnection(logger, Id, nameof(TryJoinAsync));
             return JoinResult.UnknownConnection;
@@ -117,7 +139,7 @@ internal sealed partial class ConnectionGrain(
     public async Task<bool> LeaveAsync(string room)
     {
         ArgumentException.ThrowIfNullOrEmpty(room);
-        if (!State.IsOpen)
+        if (!State.IsOpen && !await TryAdoptAsync())
         {
             LogUnknownConnection(logger, Id, nameof(LeaveAsync));
             return false;
@@ -138,18 +160,18 @@ internal sealed partial class ConnectionGrain(
         return true;
     }
 
-    public Task<bool> SendAsync(Message message)
+    public async Task<bool> SendAsync(Message message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (!State.IsOpen)
+        if (!State.IsOpen && !await TryAdoptAsync())
         {
             LogUnknownConnection(logger, Id, nameof(SendAsync));
-            return Task.FromResult(false);
+            return false;
         }
 
         // Whether the edge's queue took it is the outbox's business (it counts and logs drops): at most once.
         outbox.Post(State.EdgeId, EdgeDelivery.ToConnection(Id, message));
-        return Task.FromResult(true);
+        return true;
     }
 
     public async Task CloseAsync()
@@ -200,14 +222,54 @@ internal sealed partial class ConnectionGrain(
         DeactivateOnIdle();
     }
 
-    public Task<ConnectionInfo?> GetInfoAsync() =>
-        Task.FromResult(State.IsOpen
+    public async Task<ConnectionInfo?> GetInfoAsync() =>
+        State.IsOpen || await TryAdoptAsync()
             ? new ConnectionInfo(Id, State.EdgeId, new Dictionary<string, string>(State.Claims, StringComparer.Ordinal), [.. State.Rooms])
-            : null);
+            : null;
+
+    /// <summary>
+    /// Opens this grain for a connection it has not heard of, when the edge host its id names holds the socket.
+    /// False, changing nothing, when the id names no edge, the edge is gone, or the socket is not open there.
+    /// </summary>
+    private async Task<bool> TryAdoptAsync()
+    {
+        if (!ConnectionIds.TryGetEdgeTag(Id, out var edgeTag) || await routes.ResolveAsync(edgeTag) is not { } route)
+        {
+            return false;
+        }
+
+        IReadOnlyDictionary<string, string>? claims;
+        try
+        {
+            claims = await route.Lookup.AdoptAsync(Id).WaitAsync(AdoptTimeout);
+        }
+        catch (Exception e)
+        {
+            // Dead, cut off or restarting: the directory will know soon; until then the connection is unknown.
+            routes.Forget(edgeTag);
+            LogLookupFailed(logger, e, Id, route.EdgeId);
+            return false;
+        }
+
+        if (claims is null)
+        {
+            return false;
+        }
+
+        await OpenCoreAsync(route.EdgeId, claims);
+        LogAdopted(logger, Id, route.EdgeId);
+        return true;
+    }
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Connection {ConnectionId} is unknown (closed or never opened); {Operation} refused")]
     private static partial void LogUnknownConnection(ILogger logger, string connectionId, string operation);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Connection {ConnectionId}: closing could not leave {Rooms} rooms; a later close retries them")]
     private static partial void LogCloseIncomplete(ILogger logger, Exception exception, string connectionId, int rooms);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Debug, Message = "Connection {ConnectionId} adopted from edge {EdgeId}")]
+    private static partial void LogAdopted(ILogger logger, string connectionId, string edgeId);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Connection {ConnectionId}: edge {EdgeId} did not answer the lookup; the connection counts as unknown")]
+    private static partial void LogLookupFailed(ILogger logger, Exception exception, string connectionId, string edgeId);
 }

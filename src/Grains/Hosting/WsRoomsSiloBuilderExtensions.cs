@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using WsRooms.Connections;
 using WsRooms.Delivery;
 using WsRooms.Lease;
 using WsRooms.Storage;
@@ -68,6 +69,7 @@ public static class WsRoomsSiloBuilderExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, EdgeDirectoryKeepAlive>();
         services.AddSingleton<IValidateOptions<EdgeLeaseOptions>, EdgeLeaseOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<EdgeRoutes>();
 
         // Membership rows: in memory unless a durable store replaces it (AddWsRoomsAzureTableStorage).
         services.TryAddSingleton<IRowStore, MemoryRowStore>();

@@ -10,6 +10,8 @@ namespace WsRooms.Lease;
 /// <summary>
 /// Holds every edge host's lease. Renewals only touch memory; the set of known edges (id, instance, lease) is stored,
 /// one row each, so that a directory reactivated after its silo died still expires edges that died meanwhile.
+/// It also knows each live edge's tag and lookup (<see cref="ConnectionIds"/>), which connection grains ask for
+/// through <see cref="ResolveAsync"/>, each silo remembering the answers for a moment (<see cref="Connections.EdgeRoutes"/>).
 /// </summary>
 /// <remarks>
 /// Not reentrant, and no turn waits on anything slow: closing a lapsed edge's connections is handed to that edge's
@@ -23,6 +25,7 @@ internal sealed partial class EdgeDirectoryGrain(
     ILogger<EdgeDirectoryGrain> logger) : Grain, IEdgeDirectoryGrain, IEdgeDirectoryCallback
 {
     private readonly Dictionary<string, Entry> _edges = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, string> _edgesByTag = [];
     private readonly EdgeLeaseOptions _options = options.Value;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -46,7 +49,30 @@ internal sealed partial class EdgeDirectoryGrain(
         this.RegisterGrainTimer(SweepAsync, new GrainTimerCreationOptions(_options.SweepInterval, _options.SweepInterval) { KeepAlive = true });
     }
 
-    public async Task<EdgeLeaseStatus> RenewAsync(string edgeId, string instance, TimeSpan lease)
+    public Task<EdgeLeaseStatus> RenewAsync(string edgeId, string instance, TimeSpan lease) =>
+        RenewCoreAsync(edgeId, instance, lease, 0, null);
+
+    public Task<EdgeLeaseStatus> RenewAsync(string edgeId, string instance, TimeSpan lease, long edgeTag, IEdgeConnectionLookup lookup)
+    {
+        ArgumentNullException.ThrowIfNull(lookup);
+        if (edgeTag <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(edgeTag), edgeTag, "An edge tag is positive (ConnectionIds.NewEdgeTag).");
+        }
+
+        return RenewCoreAsync(edgeId, instance, lease, edgeTag, lookup);
+    }
+
+    public Task<EdgeRoute?> ResolveAsync(long edgeTag) =>
+        Task.FromResult(_edgesByTag.TryGetValue(edgeTag, out var edgeId)
+            && _edges.TryGetValue(edgeId, out var entry)
+            && !entry.Expiring
+            && entry.Tag == edgeTag
+            && entry.Lookup is { } lookup
+                ? new EdgeRoute(edgeId, lookup)
+                : null);
+
+    private async Task<EdgeLeaseStatus> RenewCoreAsync(string edgeId, string instance, TimeSpan lease, long edgeTag, IEdgeConnectionLookup? lookup)
     {
         ArgumentException.ThrowIfNullOrEmpty(edgeId);
         ArgumentException.ThrowIfNullOrEmpty(instance);
@@ -65,6 +91,7 @@ internal sealed partial class EdgeDirectoryGrain(
             if (entry.Instance == instance)
             {
                 entry.LastRenewed = time.GetTimestamp();
+                SetRoute(edgeId, entry, edgeTag, lookup);
                 if (entry.Lease != lease)
                 {
                     entry.Lease = lease;
@@ -82,7 +109,9 @@ internal sealed partial class EdgeDirectoryGrain(
         }
 
         await store.UpsertAsync(RowPartitions.EdgeDirectory, edgeId, Format(instance, lease));
-        _edges[edgeId] = new Entry(instance, lease) { LastRenewed = time.GetTimestamp() };
+        var added = new Entry(instance, lease) { LastRenewed = time.GetTimestamp() };
+        _edges[edgeId] = added;
+        SetRoute(edgeId, added, edgeTag, lookup);
         LogRegistered(logger, edgeId, lease);
         return EdgeLeaseStatus.Registered;
     }
@@ -118,7 +147,33 @@ internal sealed partial class EdgeDirectoryGrain(
 
         await store.DeleteAsync(RowPartitions.EdgeDirectory, edgeId);
         _edges.Remove(edgeId);
+        if (entry.Tag != 0)
+        {
+            _edgesByTag.Remove(entry.Tag);
+        }
+
         LogExpired(logger, edgeId);
+    }
+
+    /// <summary>
+    /// Not stored: a reactivated directory learns each edge's tag and lookup again at its next renewal (an observer
+    /// reference is only good while its edge host is connected anyway).
+    /// </summary>
+    private void SetRoute(string edgeId, Entry entry, long edgeTag, IEdgeConnectionLookup? lookup)
+    {
+        if (lookup is null || edgeTag == 0)
+        {
+            return;
+        }
+
+        if (entry.Tag != 0 && entry.Tag != edgeTag)
+        {
+            _edgesByTag.Remove(entry.Tag);
+        }
+
+        entry.Tag = edgeTag;
+        entry.Lookup = lookup;
+        _edgesByTag[edgeTag] = edgeId;
     }
 
     private Task SweepAsync(CancellationToken cancellationToken)
@@ -184,6 +239,10 @@ internal sealed partial class EdgeDirectoryGrain(
         public bool Expiring { get; set; }
 
         public long ExpiryStarted { get; set; }
+
+        public long Tag { get; set; }
+
+        public IEdgeConnectionLookup? Lookup { get; set; }
     }
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Edge {EdgeId} registered, lease {Lease}")]

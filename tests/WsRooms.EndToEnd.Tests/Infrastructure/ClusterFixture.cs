@@ -66,7 +66,8 @@ public sealed class ClusterFixture : IAsyncLifetime
     private sealed class SiloConfigurator : ISiloConfigurator
     {
         public void Configure(ISiloBuilder siloBuilder) => siloBuilder.AddWsRooms().AddWsRoomsMemoryProviders()
-            .AddWsRoomsHealthEndpoint(o => o.Port = FreePort()); // HealthTests: /healthz, /readyz, /metrics on each silo
+            .AddWsRoomsHealthEndpoint(o => o.Port = FreePort()) // HealthTests: /healthz, /readyz, /metrics on each silo
+            .AddIncomingGrainCallFilter(ConnectionGrainCalls.RecordAsync);
     }
 
     private static int FreePort()

@@ -35,6 +35,8 @@ public sealed class EdgeServer : IAsyncDisposable
 
     internal int ConnectionCount => Services.GetRequiredService<ConnectionRegistry>().Count;
 
+    internal bool HasConnection(string connectionId) => Services.GetRequiredService<ConnectionRegistry>().TryGet(connectionId, out _);
+
     public static async Task<EdgeServer> StartAsync(
         string clusterId,
         string serviceId,
