@@ -257,7 +257,9 @@ internal sealed partial class EdgeStreamSubscriber(
 
     /// <summary>
     /// After the edge loses every gateway and gets one back, its subscription may be gone with the silo that held
-    /// it (FIELD-NOTES: subscriptions are lost silently). Subscribe again; Resume keeps it to one.
+    /// it (FIELD-NOTES: subscriptions are lost silently). Subscribe again; Resume keeps it to one. Retried until it
+    /// works: right after a silo dies the first attempts may still be routed to it, and an edge left without its
+    /// subscription, or detached from root, would hear nothing until its next periodic renewal.
     /// </summary>
     public void OnConnectionRecovered()
     {
@@ -268,22 +270,33 @@ internal sealed partial class EdgeStreamSubscriber(
 
         _ = Task.Run(async () =>
         {
-            try
+            var delay = ResubscribeFirstDelay;
+            while (!readiness.IsStopping)
             {
-                await SubscribeAsync(CancellationToken.None).ConfigureAwait(false);
-                if (!_options.RootPresence)
+                try
                 {
-                    await client.GetRoom(EventNames.RootRoom).AttachEdgeAsync(identity.Id).ConfigureAwait(false);
+                    await SubscribeAsync(CancellationToken.None).ConfigureAwait(false);
+                    if (!_options.RootPresence)
+                    {
+                        await client.GetRoom(EventNames.RootRoom).AttachEdgeAsync(identity.Id).ConfigureAwait(false);
+                    }
+
+                    Log.Resubscribed(logger, identity.Id);
+                    return;
+                }
+                catch (Exception e)
+                {
+                    Log.ResubscribeFailed(logger, e, delay);
                 }
 
-                Log.Resubscribed(logger, identity.Id);
-            }
-            catch (Exception e)
-            {
-                Log.ResubscribeFailed(logger, e);
+                await Task.Delay(delay).ConfigureAwait(false);
+                delay = delay * 2 < ResubscribeMaxDelay ? delay * 2 : ResubscribeMaxDelay;
             }
         });
     }
+
+    private static readonly TimeSpan ResubscribeFirstDelay = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan ResubscribeMaxDelay = TimeSpan.FromSeconds(5);
 
     public void OnConnectionLost()
     {
@@ -314,8 +327,8 @@ internal sealed partial class EdgeStreamSubscriber(
         [LoggerMessage(EventId = 1305, Level = LogLevel.Information, Message = "Cluster connection recovered; edge {EdgeId} resubscribed")]
         public static partial void Resubscribed(ILogger logger, string edgeId);
 
-        [LoggerMessage(EventId = 1306, Level = LogLevel.Error, Message = "Could not resubscribe after the cluster connection recovered")]
-        public static partial void ResubscribeFailed(ILogger logger, Exception exception);
+        [LoggerMessage(EventId = 1306, Level = LogLevel.Warning, Message = "Could not resubscribe after the cluster connection recovered; trying again in {Delay}")]
+        public static partial void ResubscribeFailed(ILogger logger, Exception exception, TimeSpan delay);
 
         [LoggerMessage(EventId = 1307, Level = LogLevel.Warning, Message = "Lost the connection to the cluster")]
         public static partial void ClusterLost(ILogger logger);

@@ -63,21 +63,23 @@ public sealed class AzureStack : IAsyncDisposable
 
             // Side by side: with table clustering no silo waits for a primary.
             await Task.WhenAll(stack.Silos.Select(stack.StartSiloAsync));
+            await stack.StartClientAsync();
+
+            // A gateway accepts connections before its silo has joined the cluster. A test that kills one silo while
+            // the other is still joining (validating its connection to the first) finds a survivor that can neither
+            // finish joining nor declare the dead one dead: wait until every silo is an active member. Only then the
+            // edges: a client reads its gateways from the table's active silos (and again every 10 s), so an edge
+            // started earlier may know one gateway only, and lose the cluster altogether when that silo is killed.
+            await Poll.UntilAsync(
+                async () => (await stack.Client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Count == silos,
+                StartTimeout,
+                $"all {silos} silos to be active members");
             for (var i = 0; i < edges; i++)
             {
                 stack.Edges.Add(new EdgeHandle($"edge-{(char)('A' + i)}", FreePorts.One()));
             }
 
             await Task.WhenAll(stack.Edges.Select(stack.StartEdgeAsync));
-            await stack.StartClientAsync();
-
-            // A gateway accepts connections before its silo has joined the cluster. A test that kills one silo while
-            // the other is still joining (validating its connection to the first) finds a survivor that can neither
-            // finish joining nor declare the dead one dead: wait until every silo is an active member.
-            await Poll.UntilAsync(
-                async () => (await stack.Client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Count == silos,
-                StartTimeout,
-                $"all {silos} silos to be active members");
             output.WriteLine($"Stack up in {watch.Elapsed.TotalSeconds:F1} s: Azurite on {stack.Azurite.BlobPort}-{stack.Azurite.BlobPort + 2}, {silos} silos, {edges} edge hosts (lease {stack.EdgeLease.TotalSeconds} s)");
             return stack;
         }
@@ -166,8 +168,17 @@ public sealed class AzureStack : IAsyncDisposable
             });
             client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(2));
         });
-        _client = builder.Build();
-        await _client.StartAsync();
+        var host = builder.Build();
+        // Started as soon as the gateways listen, the client may find no silo active in the table yet: try again.
+        await Poll.UntilAsync(
+            async () =>
+            {
+                await host.StartAsync();
+                return true;
+            },
+            StartTimeout,
+            "the test client to connect");
+        _client = host;
     }
 
     /// <summary>Each process's last lines, for a failed test's output.</summary>
