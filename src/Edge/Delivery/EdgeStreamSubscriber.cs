@@ -28,6 +28,11 @@ internal sealed partial class EdgeStreamSubscriber(
 {
     private readonly WsRoomsEdgeOptions _options = options.Value;
     private const string ProbeEvent = "wsrooms.probe";
+
+    // Resubscribing after the cluster connection comes back: first retry, and the longest wait between two.
+    private static readonly TimeSpan ResubscribeFirstDelay = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan ResubscribeMaxDelay = TimeSpan.FromSeconds(5);
+
     private readonly SemaphoreSlim _subscribeGate = new(1, 1);
     private readonly BatchSequenceFilter _repeats = new();
     private volatile DeliveryProbe? _probe;
@@ -294,9 +299,6 @@ internal sealed partial class EdgeStreamSubscriber(
             }
         });
     }
-
-    private static readonly TimeSpan ResubscribeFirstDelay = TimeSpan.FromMilliseconds(200);
-    private static readonly TimeSpan ResubscribeMaxDelay = TimeSpan.FromSeconds(5);
 
     public void OnConnectionLost()
     {
