@@ -115,7 +115,8 @@ start_stack() { # number-of-edges
   port=18080
   for (( n = 1; n <= $1; n++ )); do
     port=$(free_port "$port")
-    start "edge-$n" dotnet "$EDGE_DLL" --urls "http://127.0.0.1:$port" --Orleans:GatewayPorts:0 "$gw_port" --Logging:LogLevel:Default Warning
+    # As run.sh starts it: content root = the project folder, so its appsettings.json applies.
+    start "edge-$n" dotnet "$EDGE_DLL" --contentRoot "$SRC/src/EdgeHost" --urls "http://127.0.0.1:$port" --Orleans:GatewayPorts:0 "$gw_port" --Logging:LogLevel:Default Warning
     EDGE_PIDS+=("$START_PID"); EDGE_PORTS+=("$port")
     port=$((port + 1))
   done

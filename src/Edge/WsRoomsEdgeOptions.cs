@@ -50,6 +50,14 @@ public sealed class WsRoomsEdgeOptions
     /// <summary>How long one grain call from the receive loop may take before the frame is given up. Default 10 s.</summary>
     public TimeSpan GrainCallTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Serve WebSocket upgrades of the WsRooms path straight from Kestrel's connection, without an ASP.NET Core
+    /// request staying alive under each socket: about a third less memory per idle connection and a cheaper connect.
+    /// Requests to the path then skip the application's own middleware (readiness, origin, the authorization hook
+    /// and the limits still apply); plain-HTTP endpoints only (terminate TLS in front). Off by default.
+    /// </summary>
+    public bool DirectUpgrade { get; set; }
+
     /// <summary>Frame size limits (<c>WsRooms:Limits</c>).</summary>
     public FrameLimits Limits { get; set; } = new();
 

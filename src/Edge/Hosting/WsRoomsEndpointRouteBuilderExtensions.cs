@@ -17,6 +17,7 @@ public static class WsRoomsEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var endpoint = endpoints.ServiceProvider.GetRequiredService<WebSocketEndpoint>();
+        endpoints.ServiceProvider.GetRequiredService<Transport.WsRoomsEndpointPath>().Set(pattern); // WsRooms:DirectUpgrade
         var app = endpoints.CreateApplicationBuilder();
         app.UseWebSockets();
         app.Run(endpoint.HandleAsync);

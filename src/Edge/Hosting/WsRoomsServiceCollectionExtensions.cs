@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -10,6 +11,7 @@ using WsRooms.Edge.Lease;
 using WsRooms.Edge.Limits;
 using WsRooms.Edge.Observability;
 using WsRooms.Edge.Security;
+using WsRooms.Edge.Transport;
 using WsRooms.Streaming;
 
 namespace WsRooms.Edge;
@@ -67,6 +69,9 @@ public static class WsRoomsServiceCollectionExtensions
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<FrameDispatcher>();
         services.AddSingleton<WebSocketEndpoint>();
+        services.AddSingleton<WsRoomsEndpointPath>();
+        services.AddSingleton<DirectUpgradeMiddleware>();
+        services.AddTransient<IConfigureOptions<KestrelServerOptions>, DirectUpgradeExtensions.KestrelSetup>();
         services.AddEdgeLease(); // before the subscriber: the lease is held before the edge takes connections
         services.AddSingleton<EdgeStreamSubscriber>();
         services.AddHostedService(sp => sp.GetRequiredService<EdgeStreamSubscriber>());

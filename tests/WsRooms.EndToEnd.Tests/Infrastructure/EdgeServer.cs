@@ -44,7 +44,8 @@ public sealed class EdgeServer : IAsyncDisposable
         Action<WsRoomsBuilder>? configureEdge = null,
         Action<WsRoomsEdgeOptions>? configureOptions = null,
         Action<WebApplication>? configureApp = null,
-        Action<IClientBuilder>? configureClient = null)
+        Action<IClientBuilder>? configureClient = null,
+        Action<WebApplicationBuilder>? configureBuilder = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -56,6 +57,7 @@ public sealed class EdgeServer : IAsyncDisposable
             configureClient?.Invoke(client);
         });
 
+        configureBuilder?.Invoke(builder);
         var edge = builder.Services.AddWsRooms(configureOptions);
         edge.AddHandler("echo", static (connection, message, _) =>
         {
