@@ -4,7 +4,7 @@
 #   2. 1 silo + 1 edge:  connect, fanout, fanout-max, direct, churn, fanout 1x1000 at a fixed rate
 #   3. the Socket.IO 4.8 peer (one Node process): the same scenarios
 #   4. 1 silo + 2 edges, every room split across both: fanout 1x1000 at the same fixed rate, fanout-max
-#   5. the ASP.NET Core floor (bench/WsRooms.AspNetCoreFloor, a bare Kestrel WebSocket endpoint): connect only
+#   5. the ASP.NET Core floor (bench/WsRooms.AspNetCoreFloor: Kestrel's WebSocket with rooms in one process): connect, fanout 10x50
 #   6. writes bench/results/results.json (every figure) and bench/results/results.md (the table)
 # Everything runs on 127.0.0.1; every generator run is bounded in count and time; every process started here is
 # stopped by its PID on exit (also on Ctrl-C). See ./bench/run.sh --help.
@@ -189,14 +189,15 @@ if part split; then
   cleanup
 fi
 
-# ----- the ASP.NET Core floor: what a connect costs any Kestrel WebSocket server (connect only) -----
+# ----- the ASP.NET Core floor: what a connect costs any Kestrel WebSocket server, and one-process room latency -----
 if part floor; then
   echo "== ASP.NET Core floor"
   floor_port=$(free_port 18180)
   start floor dotnet "$FLOOR_DLL" --urls "http://127.0.0.1:$floor_port" --Logging:LogLevel:Default Warning
   wait_until 60 "ASP.NET Core floor" edge_ready "$floor_port"
-  gen connect --label "aspnetcore floor" --protocol wsrooms --pid edge="$START_PID" --url "ws://127.0.0.1:$floor_port/ws" \
-      --connections 5000 --concurrency 100 --idle-settle 3
+  floor=(--label "aspnetcore floor" --protocol wsrooms --pid edge="$START_PID" --url "ws://127.0.0.1:$floor_port/ws")
+  gen connect "${floor[@]}" --connections 5000 --concurrency 100 --idle-settle 3
+  gen fanout  "${floor[@]}" --rooms 10 --members 50 --publishers 1 --rate 100 --size 256 --duration "$DUR" --warmup "$WARM"
   cleanup
 fi
 
