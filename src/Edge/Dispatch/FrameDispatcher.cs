@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -144,7 +143,7 @@ internal sealed partial class FrameDispatcher(
     {
         if (!connection.IsRegistered)
         {
-            connection.TrySend(new Message(room, EventNames.LeaveAck, "", connection.Id, Encoding.UTF8.GetBytes(connection.Id)));
+            connection.TrySend(Message.FromText(room, EventNames.LeaveAck, "", connection.Id, connection.Id));
             return Task.CompletedTask;
         }
 

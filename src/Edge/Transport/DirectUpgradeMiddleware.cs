@@ -89,6 +89,13 @@ internal sealed partial class DirectUpgradeMiddleware(
                 timeout.CancelAfter(limits.RequestHeadersTimeout);
             }
 
+            // Not a GET (another method, TLS, HTTP/2): Kestrel's to answer, as soon as the first bytes show it.
+            if (!StartsLikeGet(buffer))
+            {
+                input.AdvanceTo(buffer.Start, buffer.Start);
+                return null;
+            }
+
             if (UpgradeRequest.TryFindEnd(buffer, out var end))
             {
                 if (UpgradeRequest.TryParse(buffer.Slice(0, end), wsPath, out var request))
@@ -101,9 +108,9 @@ internal sealed partial class DirectUpgradeMiddleware(
                 return null;
             }
 
-            if (result.IsCompleted || buffer.Length > UpgradeRequest.MaxHeadBytes || !StartsLikeGet(buffer))
+            if (result.IsCompleted || buffer.Length > UpgradeRequest.MaxHeadBytes)
             {
-                // Not a GET (another method, TLS, HTTP/2), too long, or the client went: Kestrel's to answer.
+                // Too long for an upgrade, or the client went: Kestrel's to answer.
                 input.AdvanceTo(buffer.Start, buffer.Start);
                 return null;
             }

@@ -58,6 +58,6 @@ internal sealed partial class EdgeDirectoryKeepAlive(
         }
     }
 
-    [LoggerMessage(EventId = 1500, Level = LogLevel.Debug, Message = "The edge directory keep-alive call failed; trying again next period")]
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Debug, Message = "The edge directory keep-alive call failed; trying again next period")]
     private static partial void LogKeepAliveFailed(ILogger logger, Exception exception);
 }
