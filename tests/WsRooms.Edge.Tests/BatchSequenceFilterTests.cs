@@ -1,7 +1,7 @@
 using WsRooms.Delivery;
 using WsRooms.Edge.Delivery;
 
-namespace WsRooms.EndToEnd.Tests;
+namespace WsRooms.Edge.Tests;
 
 /// <summary>
 /// The edge drops a batch it has already taken: the outbox retries a publish that timed out with the same number,
