@@ -98,18 +98,7 @@ builder.UseOrleans(silo =>
         silo.AddWsRoomsMemoryStorage();
     }
 
-    if (settings.Streams == StreamsProvider.AzureQueue)
-    {
-        silo.AddWsRoomsAzureQueueStreams(settings.Azure.CreateQueueServiceClient, ProviderSettings.QueueNames(settings.ServiceId, settings.QueueCount), settings.PullingPeriod);
-    }
-    else if (settings.Streams == StreamsProvider.Memory)
-    {
-        silo.AddWsRoomsMemoryStreams(settings.PullingPeriod);
-    }
-    else
-    {
-        silo.AddWsRoomsPushStreams();
-    }
+    silo.AddWsRoomsPushStreams();
 });
 
 using var host = builder.Build();

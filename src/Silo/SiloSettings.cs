@@ -50,7 +50,7 @@ public sealed class SiloSettings
     public StreamsProvider Streams { get; set; }
 
     /// <summary><c>WsRooms:Streams:QueueCount</c>: Azure queues the edge streams are spread over (default 8); the same on every process.</summary>
-    public int QueueCount { get; set; } = WsRoomsSiloBuilderExtensions.DefaultAzureQueueCount;
+    public int QueueCount { get; set; } = 8;
 
     /// <summary>
     /// <c>Orleans:AdvertisedIPAddress</c> (AzureStorage clustering): the address other silos and edge hosts reach this

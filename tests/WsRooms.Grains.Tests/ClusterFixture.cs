@@ -11,14 +11,11 @@ namespace WsRooms.Grains.Tests;
 
 /// <summary>
 /// One two-silo cluster for every test in a collection: starting a cluster costs seconds, and two silos make room and
-/// connection grains land on different silos from the edge streams' pulling agents. The test client plays the edge
+/// connection grains land on different silos from the edge streams' rendezvous grains. The test client plays the edge
 /// hosts (see <see cref="FakeEdge"/>). The providers are the subclass's: memory, or Azure Table on Azurite.
 /// </summary>
 public abstract class GrainsClusterFixture : IAsyncLifetime
 {
-    /// <summary>A second memory stream provider whose queues are (practically) never read.</summary>
-    public const string StalledStreamProvider = "stalled";
-
     public TestCluster Cluster { get; private set; } = null!;
 
     public IGrainFactory Grains => Cluster.GrainFactory;
@@ -70,8 +67,7 @@ public sealed class ClusterFixture : GrainsClusterFixture
         {
             siloBuilder
                 .AddWsRooms()
-                .AddWsRoomsMemoryProviders()
-                .AddMemoryStreams(StalledStreamProvider, b => b.ConfigurePullingAgent(ob => ob.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromDays(1))));
+                .AddWsRoomsMemoryProviders();
 
             // PushStreamTests wait for it to pass once; a test client takes every event in far less.
             siloBuilder.Services.Configure<PushStreamOptions>(o => o.DeliveryTimeout = PushDeliveryTimeout);
@@ -131,8 +127,7 @@ public sealed class AzuriteClusterFixture : GrainsClusterFixture
                 .UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(connectionString))
                 .AddWsRooms()
                 .AddWsRoomsPushStreams()
-                .AddWsRoomsAzureTableStorage(() => new TableServiceClient(connectionString))
-                .AddMemoryStreams(StalledStreamProvider, b => b.ConfigurePullingAgent(ob => ob.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromDays(1))));
+                .AddWsRoomsAzureTableStorage(() => new TableServiceClient(connectionString));
 
             // EdgeDirectoryKeepAliveTests wait for it to bring the directory back (default 30 s).
             siloBuilder.Services.Configure<WsRooms.Lease.EdgeLeaseOptions>(o => o.DirectoryKeepAlive = TimeSpan.FromMilliseconds(500));

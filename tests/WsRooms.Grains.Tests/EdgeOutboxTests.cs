@@ -1,24 +1,25 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Orleans.Configuration;
 using Orleans.Runtime;
 using Orleans.Streams;
 using WsRooms.Delivery;
 using WsRooms.Protocol;
+using WsRooms.Streaming;
 using WsRooms.Testing;
 
 namespace WsRooms.Grains.Tests;
 
 /// <summary>
-/// The edge outbox against real Orleans memory streams. The silo's own outbox is used where its defaults fit;
-/// outboxes with tiny settings are built directly on a silo's stream provider.
+/// The edge outbox against real push streams. The silo's own outbox is used where its defaults fit; outboxes with
+/// tiny settings are built directly on a silo's stream provider, each with meters of its own that the test reads.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class EdgeOutboxTests(ClusterFixture fixture)
 {
-    /// <summary>Events one memory stream queue holds before refusing more (FIELD-NOTES; Orleans keeps it internal).</summary>
-    private const int MemoryStreamQueueLimit = 16_384;
 
     [Fact]
     public async Task PostingFromOutsideAnyGrainReachesTheSubscribedEdge()
@@ -60,9 +61,10 @@ public sealed class EdgeOutboxTests(ClusterFixture fixture)
     public async Task BigDeliveriesAreSplitIntoBatchesUnderTheByteLimitAndAnOversizedOneIsDropped()
     {
         await using var edge = await fixture.NewEdgeAsync();
-        await using var outbox = CreateOutbox(o => o.MaxBatchBytes = 256 * 1024);
+        using var meters = new OutboxMeters();
+        await using var outbox = CreateOutbox(meters, o => o.MaxBatchBytes = 256 * 1024);
 
-        // 40 deliveries of 100 KB: 4 MB in all, far over the memory stream's 1 MiB per event if sent as one batch.
+        // 40 deliveries of 100 KB: 4 MB in all, which one batch would carry were it not for the byte limit.
         var payload = new byte[100_000];
         for (var i = 0; i < 40; i++)
         {
@@ -77,7 +79,7 @@ public sealed class EdgeOutboxTests(ClusterFixture fixture)
         Assert.Equal(Enumerable.Range(0, 40).Select(i => $"big-{i}"), received.Where(d => d.Message.Event == "big").Select(d => d.Message.Src));
         Assert.DoesNotContain(received, d => d.Message.Event == "huge");
         Assert.True(edge.BatchCount >= 40 / 2, $"40 deliveries of 100 KB came in {edge.BatchCount} batches; at most 2 fit in 256 KiB");
-        Assert.Equal(1, outbox.DroppedDeliveries);
+        Assert.Equal(1, meters.Dropped("too_large"));
     }
 
     [Fact]
@@ -85,7 +87,8 @@ public sealed class EdgeOutboxTests(ClusterFixture fixture)
     {
         await using var slow = await fixture.NewEdgeAsync();
         await using var fast = await fixture.NewEdgeAsync();
-        await using var outbox = CreateOutbox(o =>
+        using var meters = new OutboxMeters();
+        await using var outbox = CreateOutbox(meters, o =>
         {
             o.QueueCapacity = 4;
             o.MaxBatchSize = 1;
@@ -107,7 +110,7 @@ public sealed class EdgeOutboxTests(ClusterFixture fixture)
         }
 
         Assert.True(refused > 0, "the slow edge's queue never filled");
-        Assert.True(outbox.DroppedDeliveries >= refused);
+        Assert.True(meters.Dropped("queue_full") >= refused);
 
         // The other edge is untouched by the slow one's overflow: everything posted to it is taken and arrives.
         for (var i = 0; i < 4; i++)
@@ -128,11 +131,13 @@ public sealed class EdgeOutboxTests(ClusterFixture fixture)
     public async Task AnIdleEdgeQueueIsReleasedAndRecreatedByTheNextPost()
     {
         await using var edge = await fixture.NewEdgeAsync();
-        await using var outbox = CreateOutbox(o => o.IdleQueueTimeout = TimeSpan.FromMilliseconds(100));
+        using var meters = new OutboxMeters();
+        await using var outbox = CreateOutbox(meters, o => o.IdleQueueTimeout = TimeSpan.FromMilliseconds(100));
 
         Assert.True(outbox.Post(edge.Id, Delivery("idle", 1)));
         await edge.WaitForAsync(d => d.Message.PayloadText == "idle-1");
-        await Poll.UntilAsync(() => Task.FromResult(outbox.QueueCount == 0), FakeEdge.DefaultTimeout, "the idle queue to be released");
+        Assert.Equal(1, meters.Queues());
+        await Poll.UntilAsync(() => Task.FromResult(meters.Queues() == 0), FakeEdge.DefaultTimeout, "the idle queue to be released");
 
         Assert.True(outbox.Post(edge.Id, Delivery("idle", 2)));
         Assert.True(outbox.Post(edge.Id, Delivery("idle", 3)));
@@ -144,7 +149,8 @@ public sealed class EdgeOutboxTests(ClusterFixture fixture)
     public async Task StoppingFlushesWhatIsQueuedAndRefusesLaterPosts()
     {
         await using var edge = await fixture.NewEdgeAsync();
-        var outbox = CreateOutbox(o => o.MaxBatchSize = 1);
+        using var meters = new OutboxMeters();
+        var outbox = CreateOutbox(meters, o => o.MaxBatchSize = 1);
 
         for (var i = 0; i < 50; i++)
         {
@@ -156,71 +162,71 @@ public sealed class EdgeOutboxTests(ClusterFixture fixture)
         await outbox.DisposeAsync();
 
         // Every delivery queued before the stop was handed to the stream before StopAsync returned.
-        Assert.Equal(50, outbox.PublishedDeliveries);
+        Assert.Equal(50, meters.Batches());
         await edge.WaitForAsync(d => d.Message.PayloadText == "stop-49");
         Assert.Equal(Enumerable.Range(0, 50).Select(i => $"stop-{i}"), edge.Received.Select(d => d.Message.PayloadText));
     }
 
     [Fact]
-    public async Task ABatchTheStreamKeepsRefusingIsRetriedABoundedNumberOfTimesThenDroppedWithoutHoldingUpOtherEdges()
+    public async Task ABatchAnEdgeDoesNotTakeIsRetriedABoundedNumberOfTimesThenDroppedWithoutHoldingUpOtherEdges()
     {
-        // Two edges on the stalled provider whose streams land on different memory stream queues.
-        var mapper = new HashRingBasedStreamQueueMapper(new HashRingStreamQueueMapperOptions(), ClusterFixture.StalledStreamProvider);
-        var fullEdge = $"edge-{Guid.NewGuid():N}";
-        var fullQueue = mapper.GetQueueForStream(StreamId.Create(EdgeStreams.Namespace, fullEdge));
-        string otherEdge;
-        do
-        {
-            otherEdge = $"edge-{Guid.NewGuid():N}";
-        }
-        while (mapper.GetQueueForStream(StreamId.Create(EdgeStreams.Namespace, otherEdge)).Equals(fullQueue));
+        // An edge whose subscriber never returns: every publish to it waits out the delivery timeout and fails.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stuckEdge = $"edge-{Guid.NewGuid():N}";
+        var stuck = await fixture.Cluster.Client.GetStreamProvider(EdgeStreams.ProviderName)
+            .GetStream<EdgeBatch>(StreamId.Create(EdgeStreams.Namespace, stuckEdge))
+            .SubscribeAsync((_, _) => release.Task);
+        await using var other = await fixture.NewEdgeAsync();
 
-        // Fill the full edge's queue to the memory stream's limit; nothing reads it.
-        var provider = fixture.SiloServices.GetRequiredKeyedService<IStreamProvider>(ClusterFixture.StalledStreamProvider);
-        var filler = provider.GetStream<EdgeBatch>(StreamId.Create(EdgeStreams.Namespace, fullEdge));
-        var empty = new EdgeBatch([]);
-        await Parallel.ForEachAsync(
-            Enumerable.Range(0, MemoryStreamQueueLimit),
-            new ParallelOptions { MaxDegreeOfParallelism = 32 },
-            async (_, _) => await filler.OnNextAsync(empty));
-        var refusal = await Assert.ThrowsAsync<InvalidOperationException>(() => filler.OnNextAsync(empty));
-        Assert.Contains("maximum", refusal.Message, StringComparison.Ordinal);
-
+        // A producer of its own with a short delivery timeout, so that the retries take seconds, not a minute.
+        var deliveryTimeout = TimeSpan.FromSeconds(1.5);
+        await using var streams = new PushStreamProvider(
+            EdgeStreams.ProviderName,
+            fixture.SiloServices,
+            Options.Create(new PushStreamOptions { DeliveryTimeout = deliveryTimeout }),
+            NullLogger<PushStreamProvider>.Instance);
+        using var meters = new OutboxMeters();
         await using var outbox = CreateOutbox(
+            meters,
             o =>
             {
                 o.PublishRetries = 2;
                 o.PublishRetryDelay = TimeSpan.FromMilliseconds(10);
             },
-            ClusterFixture.StalledStreamProvider);
+            streams);
+        try
+        {
+            Assert.True(outbox.Post(stuckEdge, Delivery("stuck", 0)));
+            Assert.True(outbox.Post(other.Id, Delivery("other", 0)));
 
-        Assert.True(outbox.Post(fullEdge, Delivery("full", 0)));
-        Assert.True(outbox.Post(otherEdge, Delivery("other", 0)));
+            // The other edge's batch arrives while the stuck edge's is still being tried (three attempts of 1.5 s).
+            await other.WaitForAsync(d => d.Message.PayloadText == "other-0");
+            Assert.Equal(0, meters.Dropped());
+            await Poll.UntilAsync(() => Task.FromResult(meters.Dropped("publish_failed") == 1), FakeEdge.DefaultTimeout, "the batch nobody took to be dropped");
+            Assert.Equal(2, meters.Retries());
 
-        // The other edge's batch is published while the full edge's is still being retried, then dropped.
-        await Poll.UntilAsync(() => Task.FromResult(outbox.PublishedDeliveries == 1), FakeEdge.DefaultTimeout, "the other edge's delivery to be published");
-        await Poll.UntilAsync(() => Task.FromResult(outbox.DroppedDeliveries == 1), FakeEdge.DefaultTimeout, "the refused batch to be dropped");
-        Assert.Equal(2, outbox.PublishRetries);
-
-        // The full edge's publisher survives the drop: the next post is tried (and refused) the same way.
-        Assert.True(outbox.Post(fullEdge, Delivery("full", 1)));
-        await Poll.UntilAsync(() => Task.FromResult(outbox.DroppedDeliveries == 2), FakeEdge.DefaultTimeout, "the second refused batch to be dropped");
-        Assert.Equal(4, outbox.PublishRetries);
-        Assert.Equal(1, outbox.PublishedDeliveries);
+            // The stuck edge's publisher survives the drop: the next post is tried (and dropped) the same way.
+            Assert.True(outbox.Post(stuckEdge, Delivery("stuck", 1)));
+            await Poll.UntilAsync(() => Task.FromResult(meters.Dropped("publish_failed") == 2), FakeEdge.DefaultTimeout, "the second batch nobody took to be dropped");
+            Assert.Equal(4, meters.Retries());
+            Assert.Equal(1, meters.Batches());
+        }
+        finally
+        {
+            release.TrySetResult();
+            await stuck.UnsubscribeAsync();
+        }
     }
 
     [Fact]
-    public async Task PostNeverThrowsEvenWhenTheStreamCannotBeHad()
+    public async Task AnInvalidPostIsRefusedAndCountedWithoutThrowing()
     {
-        // A stream id already used with another element type: the provider refuses to hand it out as EdgeBatch.
-        var edgeId = $"edge-{Guid.NewGuid():N}";
-        var provider = fixture.SiloServices.GetRequiredKeyedService<IStreamProvider>(ClusterFixture.StalledStreamProvider);
-        _ = provider.GetStream<string>(StreamId.Create(EdgeStreams.Namespace, edgeId));
-        await using var outbox = CreateOutbox(_ => { }, ClusterFixture.StalledStreamProvider);
+        using var meters = new OutboxMeters();
+        await using var outbox = CreateOutbox(meters, _ => { });
 
-        Assert.False(outbox.Post(edgeId, Delivery("x", 0)));
-        Assert.False(outbox.Post("", Delivery("x", 1)));
-        Assert.Equal(2, outbox.DroppedDeliveries);
+        Assert.False(outbox.Post("", Delivery("x", 0)));
+        Assert.False(outbox.Post($"edge-{Guid.NewGuid():N}", null!));
+        Assert.Equal(2, meters.Dropped("invalid"));
     }
 
     [Fact]
@@ -236,17 +242,68 @@ public sealed class EdgeOutboxTests(ClusterFixture fixture)
         Assert.Contains(nameof(EdgeOutboxOptions.IdleQueueTimeout), result.FailureMessage);
     }
 
-    private EdgeOutbox CreateOutbox(Action<EdgeOutboxOptions> configure, string streamProvider = EdgeStreams.ProviderName)
+    private EdgeOutbox CreateOutbox(OutboxMeters meters, Action<EdgeOutboxOptions> configure, IStreamProvider? streams = null)
     {
         var services = fixture.SiloServices;
         var options = new EdgeOutboxOptions();
         configure(options);
         return new EdgeOutbox(
-            services.GetRequiredKeyedService<IStreamProvider>(streamProvider),
+            streams ?? services.GetRequiredKeyedService<IStreamProvider>(EdgeStreams.ProviderName),
             Options.Create(options),
-            services.GetRequiredService<ILogger<EdgeOutbox>>());
+            services.GetRequiredService<ILogger<EdgeOutbox>>(),
+            meters.Factory);
     }
 
     private static EdgeDelivery Delivery(string prefix, int i) =>
         EdgeDelivery.ToRoom(Message.FromText("outbox", "test", "", "", $"{prefix}-{i}"));
+
+    /// <summary>
+    /// What one outbox reports on its meter. Each test's outbox gets a meter factory of its own, so the silos'
+    /// outboxes, which publish under the same meter name, are not counted.
+    /// </summary>
+    private sealed class OutboxMeters : IDisposable
+    {
+        private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        private readonly MetricCollector<long> _dropped;
+        private readonly MetricCollector<long> _batches;
+        private readonly MetricCollector<long> _retries;
+        private readonly MetricCollector<int> _queues;
+
+        public OutboxMeters()
+        {
+            Factory = _services.GetRequiredService<IMeterFactory>();
+            _dropped = new MetricCollector<long>(Factory, EdgeOutbox.MeterName, "wsrooms.outbox.dropped");
+            _batches = new MetricCollector<long>(Factory, EdgeOutbox.MeterName, "wsrooms.outbox.batches");
+            _retries = new MetricCollector<long>(Factory, EdgeOutbox.MeterName, "wsrooms.outbox.publish_retries");
+            _queues = new MetricCollector<int>(Factory, EdgeOutbox.MeterName, "wsrooms.outbox.queues");
+        }
+
+        public IMeterFactory Factory { get; }
+
+        /// <summary>Deliveries dropped, for <paramref name="reason"/> or for any.</summary>
+        public long Dropped(string? reason = null) =>
+            _dropped.GetMeasurementSnapshot()
+                .Where(m => reason is null || Equals(m.Tags["reason"], reason))
+                .Sum(m => m.Value);
+
+        public long Batches() => _batches.GetMeasurementSnapshot().Sum(m => m.Value);
+
+        public long Retries() => _retries.GetMeasurementSnapshot().Sum(m => m.Value);
+
+        /// <summary>Edge hosts with a live queue, observed now.</summary>
+        public int Queues()
+        {
+            _queues.RecordObservableInstruments();
+            return _queues.LastMeasurement?.Value ?? 0;
+        }
+
+        public void Dispose()
+        {
+            _dropped.Dispose();
+            _batches.Dispose();
+            _retries.Dispose();
+            _queues.Dispose();
+            _services.Dispose();
+        }
+    }
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,13 +14,12 @@ namespace WsRooms.Delivery;
 /// <see cref="EdgeBatch"/>, so a burst of broadcasts costs a few stream events rather than one each.
 /// </summary>
 /// <remarks>
-/// Isolation is the point of the per-edge split: a slow or dead edge (with push streams, the default, a publish
-/// completes when the edge has taken the batch) or a stream that refuses events (the memory stream queue stops at
-/// 16,384) only costs that edge its deliveries; posts to other edges go on untouched. Each loop awaits one publish at
-/// a time, which is what keeps one silo's deliveries to one edge in posting order, and what lets deliveries pile up
-/// into bigger batches while the edge is busy.
-/// Publishing happens on the thread pool, outside any grain: neither a push call to an edge nor a persistent
-/// stream's enqueue needs a grain context, and no grain's turn waits for an edge.
+/// Isolation is the point of the per-edge split: a publish completes when the edge has taken the batch, so a slow
+/// or dead edge only costs that edge its deliveries; posts to other edges go on untouched. Each loop awaits one
+/// publish at a time, which is what keeps one silo's deliveries to one edge in posting order, and what lets
+/// deliveries pile up into bigger batches while the edge is busy.
+/// Publishing happens on the thread pool, outside any grain: a push call to an edge needs no grain context, and no
+/// grain's turn waits for an edge.
 /// </remarks>
 internal sealed partial class EdgeOutbox : IEdgeOutbox, ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
 {
@@ -44,9 +42,6 @@ internal sealed partial class EdgeOutbox : IEdgeOutbox, ILifecycleParticipant<IS
     private readonly Counter<long> _droppedCounter;
     private readonly Counter<long> _batchCounter;
     private readonly Counter<long> _retryCounter;
-    private long _dropped;
-    private long _published;
-    private long _retries;
     private volatile bool _stopping;
     private Task? _stopTask;
 
@@ -61,23 +56,11 @@ internal sealed partial class EdgeOutbox : IEdgeOutbox, ILifecycleParticipant<IS
         _logger = logger;
         _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
         _postedCounter = _meter.CreateCounter<long>("wsrooms.outbox.posted", "{delivery}", "Deliveries queued for an edge host.");
-        _droppedCounter = _meter.CreateCounter<long>("wsrooms.outbox.dropped", "{delivery}", "Deliveries dropped: queue full, stream refused, or silo stopping.");
+        _droppedCounter = _meter.CreateCounter<long>("wsrooms.outbox.dropped", "{delivery}", "Deliveries dropped, by reason: queue full, publish failed, too large, invalid, or silo stopping.");
         _batchCounter = _meter.CreateCounter<long>("wsrooms.outbox.batches", "{batch}", "Edge batches published to edge streams.");
         _retryCounter = _meter.CreateCounter<long>("wsrooms.outbox.publish_retries", "{retry}", "Batch publishes tried again after a failure.");
         _meter.CreateObservableGauge("wsrooms.outbox.queues", () => _queues.Count, "{queue}", "Edge hosts with a live queue.");
     }
-
-    /// <summary>Deliveries dropped so far, for tests and diagnostics.</summary>
-    internal long DroppedDeliveries => Interlocked.Read(ref _dropped);
-
-    /// <summary>Deliveries handed to the stream so far, for tests and diagnostics.</summary>
-    internal long PublishedDeliveries => Interlocked.Read(ref _published);
-
-    /// <summary>Batch publishes tried again after a failure so far, for tests and diagnostics.</summary>
-    internal long PublishRetries => Interlocked.Read(ref _retries);
-
-    /// <summary>Edge hosts that currently have a queue (idle ones are released).</summary>
-    internal int QueueCount => _queues.Count;
 
     /// <inheritdoc />
     public bool Post(string edgeId, EdgeDelivery delivery)
@@ -85,25 +68,13 @@ internal sealed partial class EdgeOutbox : IEdgeOutbox, ILifecycleParticipant<IS
         if (string.IsNullOrEmpty(edgeId) || delivery is null)
         {
             CountDropped(1, DropReason.Invalid);
-            LogInvalidPost(_logger, edgeId);
+            Log.InvalidPost(_logger, edgeId);
             return false;
         }
 
         while (!_stopping)
         {
-            EdgeQueue queue;
-            try
-            {
-                queue = GetOrStartQueue(edgeId);
-            }
-            catch (Exception ex)
-            {
-                // The stream provider refused to hand out the stream (misconfiguration); the caller must not fail.
-                CountDropped(1, DropReason.NoStream);
-                LogNoStream(_logger, ex, edgeId);
-                return false;
-            }
-
+            var queue = GetOrStartQueue(edgeId);
             if (queue.Writer.TryWrite(delivery))
             {
                 _postedCounter.Add(1);
@@ -130,7 +101,7 @@ internal sealed partial class EdgeOutbox : IEdgeOutbox, ILifecycleParticipant<IS
     /// <inheritdoc />
     public void Participate(ISiloLifecycle lifecycle) =>
         // Stopped first on shutdown (Active is the last stage up), so queued deliveries are flushed while the
-        // stream provider and its queues are still running.
+        // stream provider and the grains it calls are still running.
         lifecycle.Subscribe(nameof(EdgeOutbox), ServiceLifecycleStage.Active, _ => Task.CompletedTask, StopAsync);
 
     /// <summary>
@@ -171,7 +142,7 @@ internal sealed partial class EdgeOutbox : IEdgeOutbox, ILifecycleParticipant<IS
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
-            LogShutdownFlushAbandoned(_logger, queues.Length, _options.ShutdownFlushTimeout);
+            Log.ShutdownFlushAbandoned(_logger, queues.Length, _options.ShutdownFlushTimeout);
         }
         finally
         {
@@ -245,7 +216,7 @@ internal sealed partial class EdgeOutbox : IEdgeOutbox, ILifecycleParticipant<IS
                     {
                         reader.TryRead(out _);
                         CountDropped(1, DropReason.TooLarge);
-                        LogDeliveryTooLarge(_logger, queue.EdgeId, delivery.Message.Room, delivery.Message.Event, size, _options.MaxBatchBytes);
+                        Log.DeliveryTooLarge(_logger, queue.EdgeId, delivery.Message.Room, delivery.Message.Event, size, _options.MaxBatchBytes);
                         continue;
                     }
 
@@ -310,7 +281,7 @@ internal sealed partial class EdgeOutbox : IEdgeOutbox, ILifecycleParticipant<IS
         catch (Exception ex)
         {
             // Not expected: PublishAsync handles stream failures. Leave the queue so the next post starts afresh.
-            LogDrainLoopFailed(_logger, ex, queue.EdgeId);
+            Log.DrainLoopFailed(_logger, ex, queue.EdgeId);
             Retire(queue);
         }
         finally
@@ -326,7 +297,7 @@ internal sealed partial class EdgeOutbox : IEdgeOutbox, ILifecycleParticipant<IS
             if (left > 0)
             {
                 CountDropped(left, DropReason.Stopping);
-                LogDroppedAtShutdown(_logger, queue.EdgeId, left);
+                Log.DroppedAtShutdown(_logger, queue.EdgeId, left);
             }
         }
     }
@@ -339,29 +310,18 @@ internal sealed partial class EdgeOutbox : IEdgeOutbox, ILifecycleParticipant<IS
             try
             {
                 await queue.Stream.OnNextAsync(batch).ConfigureAwait(false);
-                Interlocked.Add(ref _published, batch.Deliveries.Length);
                 _batchCounter.Add(1);
                 return;
             }
             catch (Exception ex) when (attempt < _options.PublishRetries && !_abort.IsCancellationRequested)
             {
-                Interlocked.Increment(ref _retries);
                 _retryCounter.Add(1);
-                if (ex is InvalidOperationException)
-                {
-                    // The memory stream queue is full ("Can not enqueue since the count has reached its maximum"):
-                    // back-pressure from a consumer that is behind, expected under load.
-                    LogPublishBackPressure(_logger, queue.EdgeId, attempt + 1, _options.PublishRetries);
-                }
-                else
-                {
-                    LogPublishRetry(_logger, ex, queue.EdgeId, attempt + 1, _options.PublishRetries);
-                }
+                Log.PublishRetry(_logger, ex, queue.EdgeId, attempt + 1, _options.PublishRetries);
             }
             catch (Exception ex)
             {
                 CountDropped(batch.Deliveries.Length, DropReason.PublishFailed);
-                LogBatchDropped(_logger, ex, queue.EdgeId, batch.Deliveries.Length, attempt + 1);
+                Log.BatchDropped(_logger, ex, queue.EdgeId, batch.Deliveries.Length, attempt + 1);
                 return;
             }
 
@@ -372,7 +332,7 @@ internal sealed partial class EdgeOutbox : IEdgeOutbox, ILifecycleParticipant<IS
             catch (OperationCanceledException)
             {
                 CountDropped(batch.Deliveries.Length, DropReason.Stopping);
-                LogDroppedAtShutdown(_logger, queue.EdgeId, batch.Deliveries.Length);
+                Log.DroppedAtShutdown(_logger, queue.EdgeId, batch.Deliveries.Length);
                 return;
             }
 
@@ -393,7 +353,7 @@ internal sealed partial class EdgeOutbox : IEdgeOutbox, ILifecycleParticipant<IS
         // then completed, so the loop publishes any post that slipped in and ends. The loop unlists the queue last.
         queue.Retired = true;
         queue.Writer.TryComplete();
-        LogQueueReleased(_logger, queue.EdgeId);
+        Log.QueueReleased(_logger, queue.EdgeId);
     }
 
     private void RecordQueueFull(EdgeQueue queue)
@@ -406,15 +366,12 @@ internal sealed partial class EdgeOutbox : IEdgeOutbox, ILifecycleParticipant<IS
             && Interlocked.CompareExchange(ref queue.LastDropLogAt, now, last) == last)
         {
             pending = Interlocked.Exchange(ref queue.DroppedSinceLog, 0);
-            LogQueueFull(_logger, queue.EdgeId, pending, _options.QueueCapacity);
+            Log.QueueFull(_logger, queue.EdgeId, pending, _options.QueueCapacity);
         }
     }
 
-    private void CountDropped(long count, string reason)
-    {
-        Interlocked.Add(ref _dropped, count);
+    private void CountDropped(long count, string reason) =>
         _droppedCounter.Add(count, new KeyValuePair<string, object?>("reason", reason));
-    }
 
     private static class DropReason
     {
@@ -422,84 +379,6 @@ internal sealed partial class EdgeOutbox : IEdgeOutbox, ILifecycleParticipant<IS
         public const string PublishFailed = "publish_failed";
         public const string Stopping = "stopping";
         public const string TooLarge = "too_large";
-        public const string NoStream = "no_stream";
         public const string Invalid = "invalid";
     }
-
-    /// <summary>One edge host's queue, its stream and the loop that publishes from one to the other.</summary>
-    private sealed class EdgeQueue
-    {
-        private readonly Channel<EdgeDelivery> _channel;
-
-        private Task? _predecessor;
-
-        public EdgeQueue(string edgeId, IAsyncStream<EdgeBatch> stream, EdgeOutboxOptions options, Task? predecessor)
-        {
-            EdgeId = edgeId;
-            Stream = stream;
-            _predecessor = predecessor;
-            _channel = Channel.CreateBounded<EdgeDelivery>(new BoundedChannelOptions(options.QueueCapacity)
-            {
-                // Wait mode makes TryWrite fail when full instead of evicting: the caller drops and counts.
-                FullMode = BoundedChannelFullMode.Wait,
-                SingleReader = true,
-                SingleWriter = false,
-                // Never run the loop's continuation inline inside a grain's Post call.
-                AllowSynchronousContinuations = false,
-            });
-            LastDropLogAt = Environment.TickCount64 - (long)options.DropLogInterval.TotalMilliseconds;
-        }
-
-        public string EdgeId { get; }
-
-        public IAsyncStream<EdgeBatch> Stream { get; }
-
-        public ChannelWriter<EdgeDelivery> Writer => _channel.Writer;
-
-        public ChannelReader<EdgeDelivery> Reader => _channel.Reader;
-
-        public Task Drain { get; set; } = Task.CompletedTask;
-
-        /// <summary>The loop of the queue this one replaced, handed over once so chains of queues are not kept alive.</summary>
-        public Task? TakePredecessor() => Interlocked.Exchange(ref _predecessor, null);
-
-        public volatile bool Retired;
-
-        public long DroppedSinceLog;
-
-        public long LastDropLogAt;
-    }
-
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Edge {EdgeId}: queue full ({Capacity}); dropped {Count} deliveries since the last warning")]
-    private static partial void LogQueueFull(ILogger logger, string edgeId, long count, int capacity);
-
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Debug, Message = "Edge {EdgeId}: stream queue full, retrying batch (attempt {Attempt} of {Retries} retries)")]
-    private static partial void LogPublishBackPressure(ILogger logger, string edgeId, int attempt, int retries);
-
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Edge {EdgeId}: publishing a batch failed, retrying (attempt {Attempt} of {Retries} retries)")]
-    private static partial void LogPublishRetry(ILogger logger, Exception exception, string edgeId, int attempt, int retries);
-
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Error, Message = "Edge {EdgeId}: dropped a batch of {Count} deliveries after {Attempts} attempts")]
-    private static partial void LogBatchDropped(ILogger logger, Exception exception, string edgeId, int count, int attempts);
-
-    [LoggerMessage(EventId = 1005, Level = LogLevel.Debug, Message = "Edge {EdgeId}: queue released after being idle")]
-    private static partial void LogQueueReleased(ILogger logger, string edgeId);
-
-    [LoggerMessage(EventId = 1006, Level = LogLevel.Error, Message = "Edge {EdgeId}: publisher loop failed")]
-    private static partial void LogDrainLoopFailed(ILogger logger, Exception exception, string edgeId);
-
-    [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "Edge {EdgeId}: dropped {Count} deliveries at shutdown")]
-    private static partial void LogDroppedAtShutdown(ILogger logger, string edgeId, int count);
-
-    [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Shutdown stopped waiting for {Queues} edge queues to flush after {Timeout}")]
-    private static partial void LogShutdownFlushAbandoned(ILogger logger, int queues, TimeSpan timeout);
-
-    [LoggerMessage(EventId = 1010, Level = LogLevel.Error, Message = "Edge {EdgeId}: dropped a {Room}/{Event} delivery of about {Size} bytes, over the {MaxBatchBytes}-byte batch limit")]
-    private static partial void LogDeliveryTooLarge(ILogger logger, string edgeId, string room, string @event, long size, int maxBatchBytes);
-
-    [LoggerMessage(EventId = 1011, Level = LogLevel.Error, Message = "Edge {EdgeId}: no stream to publish to; delivery dropped")]
-    private static partial void LogNoStream(ILogger logger, Exception exception, string edgeId);
-
-    [LoggerMessage(EventId = 1009, Level = LogLevel.Error, Message = "A delivery without an edge id ({EdgeId}) or without content was dropped")]
-    private static partial void LogInvalidPost(ILogger logger, string? edgeId);
 }

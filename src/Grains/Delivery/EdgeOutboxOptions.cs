@@ -3,14 +3,17 @@ using Microsoft.Extensions.Options;
 namespace WsRooms.Delivery;
 
 /// <summary>
-/// Settings of the edge outbox, the one path from a grain to an edge host's stream. Every edge host gets its own
-/// bounded queue and its own publisher, so one slow or full edge never holds up the others.
+/// Settings of the edge outbox, the one path from a grain to an edge host's stream (section <see cref="SectionName"/>).
+/// Every edge host gets its own bounded queue and its own publisher, so one slow or full edge never holds up the others.
 /// </summary>
 public sealed class EdgeOutboxOptions
 {
+    /// <summary>The configuration section these options bind to.</summary>
+    public const string SectionName = "WsRooms:Outbox";
+
     /// <summary>
-    /// Deliveries one edge's queue holds before new ones are dropped (default 16,384). Sized like the memory
-    /// stream queue: more than that cannot be in flight to one edge anyway.
+    /// Deliveries one edge's queue holds before new ones are dropped (default 16,384): room for a burst of many full
+    /// batches while the edge takes one, and a bound on what an edge that stopped taking holds of a silo's memory.
     /// </summary>
     public int QueueCapacity { get; set; } = 16_384;
 
@@ -21,16 +24,16 @@ public sealed class EdgeOutboxOptions
     public int MaxBatchSize { get; set; } = 256;
 
     /// <summary>
-    /// The most bytes (estimated from the frames) one <see cref="EdgeBatch"/> may carry (default 512 KiB). A stream
-    /// event has a hard size limit in most providers: the memory stream caches events in 1 MiB blocks and loses an
-    /// event that does not fit, together with others read at the same time. A single delivery larger than this is
-    /// dropped (and logged) rather than risk that. Lower it for providers with smaller events (Azure Queue: 64 KiB).
+    /// The most bytes (estimated from the frames) one <see cref="EdgeBatch"/> may carry (default 512 KiB): a batch is
+    /// one Orleans message to the edge host, and a small one stays far under Orleans' message size limit and does not
+    /// hold up the messages behind it on the connection to that edge. A single delivery larger than this is dropped
+    /// (and logged), and a join_ack lists only as many members as fit in it.
     /// </summary>
     public int MaxBatchBytes { get; set; } = 512 * 1024;
 
     /// <summary>
-    /// How many times a batch the stream refused (its queue full, or a transient failure) is tried again before
-    /// it is dropped (default 5).
+    /// How many times a batch whose publish failed (the edge did not take it within the push streams' delivery
+    /// timeout, or the call failed) is tried again before it is dropped (default 5).
     /// </summary>
     public int PublishRetries { get; set; } = 5;
 
@@ -65,42 +68,42 @@ internal sealed class EdgeOutboxOptionsValidator : IValidateOptions<EdgeOutboxOp
 
         if (options.QueueCapacity < 1)
         {
-            Fail($"{nameof(EdgeOutboxOptions)}.{nameof(options.QueueCapacity)} must be at least 1 (was {options.QueueCapacity}).");
+            Fail($"{EdgeOutboxOptions.SectionName}:{nameof(options.QueueCapacity)} must be at least 1 (was {options.QueueCapacity}).");
         }
 
         if (options.MaxBatchSize < 1)
         {
-            Fail($"{nameof(EdgeOutboxOptions)}.{nameof(options.MaxBatchSize)} must be at least 1 (was {options.MaxBatchSize}).");
+            Fail($"{EdgeOutboxOptions.SectionName}:{nameof(options.MaxBatchSize)} must be at least 1 (was {options.MaxBatchSize}).");
         }
 
         if (options.MaxBatchBytes < 1024)
         {
-            Fail($"{nameof(EdgeOutboxOptions)}.{nameof(options.MaxBatchBytes)} must be at least 1024 (was {options.MaxBatchBytes}).");
+            Fail($"{EdgeOutboxOptions.SectionName}:{nameof(options.MaxBatchBytes)} must be at least 1024 (was {options.MaxBatchBytes}).");
         }
 
         if (options.PublishRetries < 0)
         {
-            Fail($"{nameof(EdgeOutboxOptions)}.{nameof(options.PublishRetries)} must not be negative (was {options.PublishRetries}).");
+            Fail($"{EdgeOutboxOptions.SectionName}:{nameof(options.PublishRetries)} must not be negative (was {options.PublishRetries}).");
         }
 
         if (options.PublishRetryDelay < TimeSpan.Zero)
         {
-            Fail($"{nameof(EdgeOutboxOptions)}.{nameof(options.PublishRetryDelay)} must not be negative (was {options.PublishRetryDelay}).");
+            Fail($"{EdgeOutboxOptions.SectionName}:{nameof(options.PublishRetryDelay)} must not be negative (was {options.PublishRetryDelay}).");
         }
 
         if (options.IdleQueueTimeout <= TimeSpan.Zero)
         {
-            Fail($"{nameof(EdgeOutboxOptions)}.{nameof(options.IdleQueueTimeout)} must be positive (was {options.IdleQueueTimeout}).");
+            Fail($"{EdgeOutboxOptions.SectionName}:{nameof(options.IdleQueueTimeout)} must be positive (was {options.IdleQueueTimeout}).");
         }
 
         if (options.ShutdownFlushTimeout < TimeSpan.Zero)
         {
-            Fail($"{nameof(EdgeOutboxOptions)}.{nameof(options.ShutdownFlushTimeout)} must not be negative (was {options.ShutdownFlushTimeout}).");
+            Fail($"{EdgeOutboxOptions.SectionName}:{nameof(options.ShutdownFlushTimeout)} must not be negative (was {options.ShutdownFlushTimeout}).");
         }
 
         if (options.DropLogInterval < TimeSpan.Zero)
         {
-            Fail($"{nameof(EdgeOutboxOptions)}.{nameof(options.DropLogInterval)} must not be negative (was {options.DropLogInterval}).");
+            Fail($"{EdgeOutboxOptions.SectionName}:{nameof(options.DropLogInterval)} must not be negative (was {options.DropLogInterval}).");
         }
 
         return failures is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -253,10 +253,10 @@ internal sealed partial class RoomGrain(
 
     /// <summary>
     /// The member ids as a JSON array of strings, UTF-8: the join_ack payload. The joiner comes first; the list
-    /// stops before it would make the delivery larger than one stream event may carry
-    /// (<see cref="EdgeOutboxOptions.MaxBatchBytes"/>, 512 KiB ≈ 13,000 ids; less on Azure Queue streams), because the outbox
-    /// drops a delivery over that size and the joiner would get no join_ack at all. A joiner of a bigger room thus
-    /// gets itself and as many others as fit; the whole list is <see cref="IRoomGrain.GetMembersAsync"/>.
+    /// stops before it would make the delivery larger than one edge batch may carry
+    /// (<see cref="EdgeOutboxOptions.MaxBatchBytes"/>), because the outbox drops a delivery over that size and the
+    /// joiner would get no join_ack at all. A joiner of a bigger room thus gets itself and as many others as fit;
+    /// the whole list is <see cref="IRoomGrain.GetMembersAsync"/>.
     /// </summary>
     private byte[] MemberListJson(string joiner)
     {
