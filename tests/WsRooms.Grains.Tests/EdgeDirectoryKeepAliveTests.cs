@@ -18,7 +18,9 @@ public sealed class EdgeDirectoryKeepAliveTests(AzuriteClusterFixture fixture)
     {
         var directory = fixture.Grains.GetGrain<IEdgeDirectoryGrain>(IEdgeDirectoryGrain.Key);
         var edgeId = $"edge-{Guid.NewGuid():N}";
-        Assert.Equal(EdgeLeaseStatus.Registered, await directory.RenewAsync(edgeId, "instance-1", TimeSpan.FromSeconds(2)));
+        var lookup = new NoConnectionsLookup();
+        var lookupReference = fixture.Cluster.Client.CreateObjectReference<IEdgeConnectionLookup>(lookup);
+        Assert.Equal(EdgeLeaseStatus.Registered, await directory.RenewAsync(edgeId, "instance-1", TimeSpan.FromSeconds(2), ConnectionIds.NewEdgeTag(), lookupReference));
 
         var room = TestNames.Room();
         var connection = TestNames.Connection();
@@ -36,6 +38,7 @@ public sealed class EdgeDirectoryKeepAliveTests(AzuriteClusterFixture fixture)
             TimeSpan.FromSeconds(45),
             "the dead edge's connection to leave its room");
         Assert.Null(await fixture.Grains.GetConnection(connection).GetInfoAsync());
+        GC.KeepAlive(lookup);
     }
 }
 

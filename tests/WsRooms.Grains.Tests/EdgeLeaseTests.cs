@@ -23,7 +23,7 @@ public abstract class EdgeLeaseTests(GrainsClusterFixture fixture, ITestOutputHe
     {
         await using var dying = await fixture.NewEdgeAsync();
         await using var living = await fixture.NewEdgeAsync();
-        Assert.Equal(EdgeLeaseStatus.Registered, await Directory.RenewAsync(dying.Id, "first", ShortLease));
+        Assert.Equal(EdgeLeaseStatus.Registered, await dying.RenewLeaseAsync("first", ShortLease));
         await Grains.GetRoom(EventNames.RootRoom).AttachEdgeAsync(dying.Id);
         var room1 = TestNames.Room();
         var room2 = TestNames.Room();
@@ -55,7 +55,7 @@ public abstract class EdgeLeaseTests(GrainsClusterFixture fixture, ITestOutputHe
         await Grains.GetRoom(EventNames.RootRoom).DetachEdgeAsync(living.Id);
 
         // Had the edge only been cut off, its next renewal learns the lease was lost (it then drops its sockets).
-        Assert.Equal(EdgeLeaseStatus.Registered, await Directory.RenewAsync(dying.Id, "first", ShortLease));
+        Assert.Equal(EdgeLeaseStatus.Registered, await dying.RenewLeaseAsync("first", ShortLease));
         await Directory.ReleaseAsync(dying.Id, "first");
     }
 
@@ -65,7 +65,7 @@ public abstract class EdgeLeaseTests(GrainsClusterFixture fixture, ITestOutputHe
         await using var edge = await fixture.NewEdgeAsync();
         await using var other = await fixture.NewEdgeAsync();
         var lease = TimeSpan.FromMilliseconds(1500);
-        Assert.Equal(EdgeLeaseStatus.Registered, await Directory.RenewAsync(edge.Id, "i", lease));
+        Assert.Equal(EdgeLeaseStatus.Registered, await edge.RenewLeaseAsync("i", lease));
         var room = TestNames.Room();
         var member = await OpenAsync(edge);
         var watcher = await OpenAsync(other);
@@ -76,7 +76,7 @@ public abstract class EdgeLeaseTests(GrainsClusterFixture fixture, ITestOutputHe
         var until = Stopwatch.StartNew();
         while (until.Elapsed < lease * 3)
         {
-            Assert.Equal(EdgeLeaseStatus.Renewed, await Directory.RenewAsync(edge.Id, "i", lease));
+            Assert.Equal(EdgeLeaseStatus.Renewed, await edge.RenewLeaseAsync("i", lease));
             await Task.Delay(lease / 5);
         }
 
@@ -94,7 +94,7 @@ public abstract class EdgeLeaseTests(GrainsClusterFixture fixture, ITestOutputHe
     {
         await using var edge = await fixture.NewEdgeAsync();
         await using var other = await fixture.NewEdgeAsync();
-        Assert.Equal(EdgeLeaseStatus.Registered, await Directory.RenewAsync(edge.Id, "old", TimeSpan.FromMinutes(5)));
+        Assert.Equal(EdgeLeaseStatus.Registered, await edge.RenewLeaseAsync("old", TimeSpan.FromMinutes(5)));
         var room = TestNames.Room();
         var old = await OpenAsync(edge);
         var watcher = await OpenAsync(other);
@@ -102,10 +102,10 @@ public abstract class EdgeLeaseTests(GrainsClusterFixture fixture, ITestOutputHe
         await Grains.GetConnection(old).JoinAsync(room);
 
         // The restarted process (same configured id, new instance) is held back until its predecessor is cleaned up.
-        Assert.Equal(EdgeLeaseStatus.Expiring, await Directory.RenewAsync(edge.Id, "new", TimeSpan.FromMinutes(5)));
+        Assert.Equal(EdgeLeaseStatus.Expiring, await edge.RenewLeaseAsync("new", TimeSpan.FromMinutes(5)));
         await other.WaitForAsync(d => d.Message.Room == room && d.Message.Event == EventNames.MemberLeft && d.Message.PayloadText == old);
         EdgeLeaseStatus status = default;
-        await Poll.UntilAsync(async () => (status = await Directory.RenewAsync(edge.Id, "new", TimeSpan.FromMinutes(5))) != EdgeLeaseStatus.Expiring, PollTimeout, "the expiry to finish");
+        await Poll.UntilAsync(async () => (status = await edge.RenewLeaseAsync("new", TimeSpan.FromMinutes(5))) != EdgeLeaseStatus.Expiring, PollTimeout, "the expiry to finish");
         Assert.Equal(EdgeLeaseStatus.Registered, status);
         Assert.Equal([watcher], await Grains.GetRoom(room).GetMembersAsync());
         await Directory.ReleaseAsync(edge.Id, "new");

@@ -6,7 +6,8 @@ using WsRooms.Delivery;
 namespace WsRooms.Grains.Tests;
 
 /// <summary>
-/// Plays an edge host: subscribes to the stream of its own edge id and records every delivery, in arrival order.
+/// Plays an edge host: subscribes to the stream of its own edge id and records every delivery, in arrival order,
+/// and renews a lease with the edge directory when a test asks.
 /// Tests wait for what they expect (with a timeout) instead of sleeping; to show that something did NOT arrive,
 /// they send a later marker down the same path, wait for it, and look at what came before it.
 /// </summary>
@@ -16,18 +17,31 @@ public sealed class FakeEdge : IAsyncDisposable
 
     private readonly List<EdgeDelivery> _received = [];
     private readonly List<(Func<EdgeDelivery, bool> Match, TaskCompletionSource<EdgeDelivery> Found)> _waiters = [];
+    private readonly IClusterClient _client;
+
+    // Held here: the client keeps only a weak reference to an observer.
+    private readonly NoConnectionsLookup _lookup = new();
+    private readonly IEdgeConnectionLookup _lookupReference;
     private StreamSubscriptionHandle<EdgeBatch>? _subscription;
 
-    private FakeEdge(string id) => Id = id;
+    private FakeEdge(IClusterClient client, string id)
+    {
+        _client = client;
+        Id = id;
+        _lookupReference = client.CreateObjectReference<IEdgeConnectionLookup>(_lookup);
+    }
 
     public string Id { get; }
+
+    /// <summary>The edge tag sent with its lease renewals (<see cref="ConnectionIds"/>).</summary>
+    public long Tag { get; } = ConnectionIds.NewEdgeTag();
 
     /// <summary>Stream events (batches) received so far.</summary>
     public int BatchCount { get; private set; }
 
     public static async Task<FakeEdge> StartAsync(IClusterClient client, string? id = null)
     {
-        var edge = new FakeEdge(id ?? $"edge-{Guid.NewGuid():N}");
+        var edge = new FakeEdge(client, id ?? $"edge-{Guid.NewGuid():N}");
         var stream = client.GetStreamProvider(EdgeStreams.ProviderName)
             .GetStream<EdgeBatch>(StreamId.Create(EdgeStreams.Namespace, edge.Id));
         edge._subscription = await stream.SubscribeAsync((batch, _) =>
@@ -37,6 +51,13 @@ public sealed class FakeEdge : IAsyncDisposable
         });
         return edge;
     }
+
+    /// <summary>
+    /// Renews this edge's lease as process <paramref name="instance"/>, as an edge host does: with its tag and a
+    /// lookup, which holds no connection (tests open theirs with ids that carry no tag).
+    /// </summary>
+    public Task<EdgeLeaseStatus> RenewLeaseAsync(string instance, TimeSpan lease) =>
+        _client.GetGrain<IEdgeDirectoryGrain>(IEdgeDirectoryGrain.Key).RenewAsync(Id, instance, lease, Tag, _lookupReference);
 
     /// <summary>Everything received so far, in order.</summary>
     public IReadOnlyList<EdgeDelivery> Received
@@ -103,6 +124,8 @@ public sealed class FakeEdge : IAsyncDisposable
         {
             await _subscription.UnsubscribeAsync();
         }
+
+        _client.DeleteObjectReference<IEdgeConnectionLookup>(_lookupReference);
     }
 
     public static string Describe(IEnumerable<EdgeDelivery> deliveries) =>

@@ -17,14 +17,9 @@ public interface IEdgeDirectoryGrain : IGrainWithStringKey
 
     /// <summary>
     /// Edge host: renews the lease of edge <paramref name="edgeId"/>, process instance <paramref name="instance"/>
-    /// (fresh per process start), for <paramref name="lease"/>. See <see cref="EdgeLeaseStatus"/> for the answer.
-    /// </summary>
-    Task<EdgeLeaseStatus> RenewAsync(string edgeId, string instance, TimeSpan lease);
-
-    /// <summary>
-    /// As <see cref="RenewAsync(string, string, TimeSpan)"/>, and says how to reach the connections this edge host
-    /// holds: their ids carry <paramref name="edgeTag"/> (<see cref="ConnectionIds"/>), and
-    /// <paramref name="lookup"/> answers for them. Edge hosts call this one.
+    /// (fresh per process start), for <paramref name="lease"/>, and says how to reach the connections this edge host
+    /// holds: their ids carry <paramref name="edgeTag"/> (<see cref="ConnectionIds"/>), and <paramref name="lookup"/>
+    /// answers for them. See <see cref="EdgeLeaseStatus"/> for the answer.
     /// </summary>
     Task<EdgeLeaseStatus> RenewAsync(string edgeId, string instance, TimeSpan lease, long edgeTag, IEdgeConnectionLookup lookup);
 

@@ -49,36 +49,19 @@ internal sealed partial class EdgeDirectoryGrain(
         this.RegisterGrainTimer(SweepAsync, new GrainTimerCreationOptions(_options.SweepInterval, _options.SweepInterval) { KeepAlive = true });
     }
 
-    public Task<EdgeLeaseStatus> RenewAsync(string edgeId, string instance, TimeSpan lease) =>
-        RenewCoreAsync(edgeId, instance, lease, 0, null);
-
-    public Task<EdgeLeaseStatus> RenewAsync(string edgeId, string instance, TimeSpan lease, long edgeTag, IEdgeConnectionLookup lookup)
-    {
-        ArgumentNullException.ThrowIfNull(lookup);
-        if (edgeTag <= 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(edgeTag), edgeTag, "An edge tag is positive (ConnectionIds.NewEdgeTag).");
-        }
-
-        return RenewCoreAsync(edgeId, instance, lease, edgeTag, lookup);
-    }
-
-    public Task<EdgeRoute?> ResolveAsync(long edgeTag) =>
-        Task.FromResult(_edgesByTag.TryGetValue(edgeTag, out var edgeId)
-            && _edges.TryGetValue(edgeId, out var entry)
-            && !entry.Expiring
-            && entry.Tag == edgeTag
-            && entry.Lookup is { } lookup
-                ? new EdgeRoute(edgeId, lookup)
-                : null);
-
-    private async Task<EdgeLeaseStatus> RenewCoreAsync(string edgeId, string instance, TimeSpan lease, long edgeTag, IEdgeConnectionLookup? lookup)
+    public async Task<EdgeLeaseStatus> RenewAsync(string edgeId, string instance, TimeSpan lease, long edgeTag, IEdgeConnectionLookup lookup)
     {
         ArgumentException.ThrowIfNullOrEmpty(edgeId);
         ArgumentException.ThrowIfNullOrEmpty(instance);
+        ArgumentNullException.ThrowIfNull(lookup);
         if (lease <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(lease), lease, "The lease must be positive.");
+        }
+
+        if (edgeTag <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(edgeTag), edgeTag, "An edge tag is positive (ConnectionIds.NewEdgeTag).");
         }
 
         if (_edges.TryGetValue(edgeId, out var entry))
@@ -115,6 +98,15 @@ internal sealed partial class EdgeDirectoryGrain(
         LogRegistered(logger, edgeId, lease);
         return EdgeLeaseStatus.Registered;
     }
+
+    public Task<EdgeRoute?> ResolveAsync(long edgeTag) =>
+        Task.FromResult(_edgesByTag.TryGetValue(edgeTag, out var edgeId)
+            && _edges.TryGetValue(edgeId, out var entry)
+            && !entry.Expiring
+            && entry.Tag == edgeTag
+            && entry.Lookup is { } lookup
+                ? new EdgeRoute(edgeId, lookup)
+                : null);
 
     public Task ReleaseAsync(string edgeId, string instance)
     {
@@ -159,13 +151,8 @@ internal sealed partial class EdgeDirectoryGrain(
     /// Not stored: a reactivated directory learns each edge's tag and lookup again at its next renewal (an observer
     /// reference is only good while its edge host is connected anyway).
     /// </summary>
-    private void SetRoute(string edgeId, Entry entry, long edgeTag, IEdgeConnectionLookup? lookup)
+    private void SetRoute(string edgeId, Entry entry, long edgeTag, IEdgeConnectionLookup lookup)
     {
-        if (lookup is null || edgeTag == 0)
-        {
-            return;
-        }
-
         if (entry.Tag != 0 && entry.Tag != edgeTag)
         {
             _edgesByTag.Remove(entry.Tag);

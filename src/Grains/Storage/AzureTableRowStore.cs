@@ -15,7 +15,7 @@ namespace WsRooms.Storage;
 internal sealed partial class AzureTableRowStore : IRowStore
 {
     /// <summary>Azure Table transactions take at most 100 operations, all in one partition.</summary>
-    public const int MaxBatch = 100;
+    private const int MaxBatch = 100;
 
     private const string ValueProperty = "V";
     private const int PageSize = 1000;
@@ -57,19 +57,6 @@ internal sealed partial class AzureTableRowStore : IRowStore
         await EnsureTableAsync().ConfigureAwait(false);
         var entity = new TableEntity(PartitionKey(partition), EscapeKey(row)) { [ValueProperty] = value };
         await _table.UpsertEntityAsync(entity, TableUpdateMode.Replace).ConfigureAwait(false);
-    }
-
-    public async Task UpsertManyAsync(string partition, IReadOnlyCollection<StoredRow> rows)
-    {
-        await EnsureTableAsync().ConfigureAwait(false);
-        var key = PartitionKey(partition);
-        foreach (var chunk in rows.Chunk(MaxBatch))
-        {
-            var actions = chunk.Select(r => new TableTransactionAction(
-                TableTransactionActionType.UpsertReplace,
-                new TableEntity(key, EscapeKey(r.Row)) { [ValueProperty] = r.Value })).ToList();
-            await _table.SubmitTransactionAsync(actions).ConfigureAwait(false);
-        }
     }
 
     public async Task DeleteAsync(string partition, string row)

@@ -19,12 +19,6 @@ public interface IRowStore
     /// <summary>Adds or replaces one row.</summary>
     Task UpsertAsync(string partition, string row, string value);
 
-    /// <summary>
-    /// Adds or replaces many rows of one partition, in transactions of at most 100 (Azure Table's limit). For bulk
-    /// loads and repairs; each transaction is all-or-nothing, the whole call is not.
-    /// </summary>
-    Task UpsertManyAsync(string partition, IReadOnlyCollection<StoredRow> rows);
-
     /// <summary>Removes one row; removing a row that is not there succeeds.</summary>
     Task DeleteAsync(string partition, string row);
 

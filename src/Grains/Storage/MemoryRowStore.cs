@@ -12,8 +12,6 @@ internal sealed class MemoryRowStore(IGrainFactory grains) : IRowStore
 
     public Task UpsertAsync(string partition, string row, string value) => Partition(partition).UpsertAsync(row, value);
 
-    public Task UpsertManyAsync(string partition, IReadOnlyCollection<StoredRow> rows) => Partition(partition).UpsertManyAsync([.. rows]);
-
     public Task DeleteAsync(string partition, string row) => Partition(partition).DeleteAsync(row);
 
     public Task DeletePartitionAsync(string partition) => Partition(partition).ClearAsync();
@@ -27,8 +25,6 @@ public interface IMemoryRowPartitionGrain : IGrainWithStringKey
     Task<StoredRow[]> ReadAsync();
 
     Task UpsertAsync(string row, string value);
-
-    Task UpsertManyAsync(StoredRow[] rows);
 
     Task DeleteAsync(string row);
 
@@ -48,16 +44,6 @@ internal sealed class MemoryRowPartitionGrain : Grain, IMemoryRowPartitionGrain
     public Task UpsertAsync(string row, string value)
     {
         _rows[row] = value;
-        return Task.CompletedTask;
-    }
-
-    public Task UpsertManyAsync(StoredRow[] rows)
-    {
-        foreach (var row in rows)
-        {
-            _rows[row.Row] = row.Value;
-        }
-
         return Task.CompletedTask;
     }
 
