@@ -77,7 +77,7 @@ public sealed partial class PushStreamProvider : IStreamProvider, IAsyncDisposab
         var subscriptions = await GetConsumersAsync(streamId).ConfigureAwait(false);
         if (subscriptions.Length == 0)
         {
-            LogNoSubscriber(_logger, Name, streamId);
+            Log.NoSubscriber(_logger, Name, streamId);
             return;
         }
 
@@ -133,7 +133,7 @@ public sealed partial class PushStreamProvider : IStreamProvider, IAsyncDisposab
         {
             if (!deliveries[i].IsCompletedSuccessfully)
             {
-                LogSubscriberDropped(_logger, deliveries[i].Exception?.InnerException, Name, streamId, subscriptions[i].Id);
+                Log.SubscriberDropped(_logger, deliveries[i].Exception?.InnerException, Name, streamId, subscriptions[i].Id);
                 _ = DropSubscriptionAsync(streamId, subscriptions[i].Id);
             }
         }
@@ -147,7 +147,7 @@ public sealed partial class PushStreamProvider : IStreamProvider, IAsyncDisposab
         }
         catch (Exception e)
         {
-            LogRenewFailed(_logger, e, Name, streamId);
+            Log.RenewFailed(_logger, e, Name, streamId);
         }
     }
 
@@ -279,7 +279,7 @@ public sealed partial class PushStreamProvider : IStreamProvider, IAsyncDisposab
                     }
                     catch (Exception e) when (!_disposed.IsCancellationRequested)
                     {
-                        LogRenewFailed(_logger, e, Name, subscription.StreamId);
+                        Log.RenewFailed(_logger, e, Name, subscription.StreamId);
                     }
                 }
             }
@@ -304,14 +304,17 @@ public sealed partial class PushStreamProvider : IStreamProvider, IAsyncDisposab
 
     private sealed record ConsumerList(PushSubscription[] Consumers, long ValidUntil);
 
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Debug, Message = "Push stream {Provider}/{StreamId}: no subscriber; event dropped")]
-    private static partial void LogNoSubscriber(ILogger logger, string provider, StreamId streamId);
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 7001, Level = LogLevel.Debug, Message = "Push stream {Provider}/{StreamId}: no subscriber; event dropped")]
+        public static partial void NoSubscriber(ILogger logger, string provider, StreamId streamId);
 
-    [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "Push stream {Provider}/{StreamId}: subscription {SubscriptionId} did not take an event that others took; dropped until it renews")]
-    private static partial void LogSubscriberDropped(ILogger logger, Exception? exception, string provider, StreamId streamId, Guid subscriptionId);
+        [LoggerMessage(EventId = 7003, Level = LogLevel.Warning, Message = "Push stream {Provider}/{StreamId}: subscription {SubscriptionId} did not take an event that others took; dropped until it renews")]
+        public static partial void SubscriberDropped(ILogger logger, Exception? exception, string provider, StreamId streamId, Guid subscriptionId);
 
-    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Push stream {Provider}/{StreamId}: could not renew or drop a subscription; trying again later")]
-    private static partial void LogRenewFailed(ILogger logger, Exception exception, string provider, StreamId streamId);
+        [LoggerMessage(EventId = 7002, Level = LogLevel.Warning, Message = "Push stream {Provider}/{StreamId}: could not renew or drop a subscription; trying again later")]
+        public static partial void RenewFailed(ILogger logger, Exception exception, string provider, StreamId streamId);
+    }
 }
 
 /// <summary>A subscription this process made: what it needs to renew, resume and end it.</summary>

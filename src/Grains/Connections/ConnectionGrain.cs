@@ -88,7 +88,7 @@ internal sealed partial class ConnectionGrain(
         ArgumentException.ThrowIfNullOrEmpty(room);
         if (!State.IsOpen && !await TryAdoptAsync())
         {
-            LogUnknownConnection(logger, Id, nameof(JoinAsync));
+            Log.UnknownConnection(logger, Id, nameof(JoinAsync));
             return false;
         }
 
@@ -108,7 +108,7 @@ internal sealed partial class ConnectionGrain(
         ArgumentException.ThrowIfNullOrEmpty(room);
         if (!State.IsOpen && !await TryAdoptAsync())
         {
-            LogUnknownConnection(logger, Id, nameof(TryJoinAsync));
+            Log.UnknownConnection(logger, Id, nameof(TryJoinAsync));
             return JoinResult.UnknownConnection;
         }
 
@@ -141,7 +141,7 @@ internal sealed partial class ConnectionGrain(
         ArgumentException.ThrowIfNullOrEmpty(room);
         if (!State.IsOpen && !await TryAdoptAsync())
         {
-            LogUnknownConnection(logger, Id, nameof(LeaveAsync));
+            Log.UnknownConnection(logger, Id, nameof(LeaveAsync));
             return false;
         }
 
@@ -165,7 +165,7 @@ internal sealed partial class ConnectionGrain(
         ArgumentNullException.ThrowIfNull(message);
         if (!State.IsOpen && !await TryAdoptAsync())
         {
-            LogUnknownConnection(logger, Id, nameof(SendAsync));
+            Log.UnknownConnection(logger, Id, nameof(SendAsync));
             return false;
         }
 
@@ -206,7 +206,7 @@ internal sealed partial class ConnectionGrain(
                 }
             }
 
-            LogCloseIncomplete(logger, ex, Id, State.Rooms.Count);
+            Log.CloseIncomplete(logger, ex, Id, State.Rooms.Count);
             await state.WriteStateAsync();
             throw;
         }
@@ -247,7 +247,7 @@ internal sealed partial class ConnectionGrain(
         {
             // Dead, cut off or restarting: the directory will know soon; until then the connection is unknown.
             routes.Forget(edgeTag);
-            LogLookupFailed(logger, e, Id, route.EdgeId);
+            Log.LookupFailed(logger, e, Id, route.EdgeId);
             return false;
         }
 
@@ -257,19 +257,22 @@ internal sealed partial class ConnectionGrain(
         }
 
         await OpenCoreAsync(route.EdgeId, claims);
-        LogAdopted(logger, Id, route.EdgeId);
+        Log.Adopted(logger, Id, route.EdgeId);
         return true;
     }
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Connection {ConnectionId} is unknown (closed or never opened); {Operation} refused")]
-    private static partial void LogUnknownConnection(ILogger logger, string connectionId, string operation);
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Connection {ConnectionId} is unknown (closed or never opened); {Operation} refused")]
+        public static partial void UnknownConnection(ILogger logger, string connectionId, string operation);
 
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Connection {ConnectionId}: closing could not leave {Rooms} rooms; a later close retries them")]
-    private static partial void LogCloseIncomplete(ILogger logger, Exception exception, string connectionId, int rooms);
+        [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Connection {ConnectionId}: closing could not leave {Rooms} rooms; a later close retries them")]
+        public static partial void CloseIncomplete(ILogger logger, Exception exception, string connectionId, int rooms);
 
-    [LoggerMessage(EventId = 3003, Level = LogLevel.Debug, Message = "Connection {ConnectionId} adopted from edge {EdgeId}")]
-    private static partial void LogAdopted(ILogger logger, string connectionId, string edgeId);
+        [LoggerMessage(EventId = 3003, Level = LogLevel.Debug, Message = "Connection {ConnectionId} adopted from edge {EdgeId}")]
+        public static partial void Adopted(ILogger logger, string connectionId, string edgeId);
 
-    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Connection {ConnectionId}: edge {EdgeId} did not answer the lookup; the connection counts as unknown")]
-    private static partial void LogLookupFailed(ILogger logger, Exception exception, string connectionId, string edgeId);
+        [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Connection {ConnectionId}: edge {EdgeId} did not answer the lookup; the connection counts as unknown")]
+        public static partial void LookupFailed(ILogger logger, Exception exception, string connectionId, string edgeId);
+    }
 }

@@ -42,7 +42,7 @@ internal sealed partial class EdgeDirectoryGrain(
 
         if (_edges.Count > 0)
         {
-            LogReloaded(logger, _edges.Count);
+            Log.Reloaded(logger, _edges.Count);
         }
 
         // KeepAlive: the sweep must go on while no edge renews (they may all have died at once).
@@ -86,7 +86,7 @@ internal sealed partial class EdgeDirectoryGrain(
 
             // The same edge id from a new process (a configured EdgeId, restarted): its predecessor is gone, and its
             // connections must be closed before the new one registers theirs under the same id.
-            LogReplaced(logger, edgeId, entry.Instance, instance);
+            Log.Replaced(logger, edgeId, entry.Instance, instance);
             StartExpiry(edgeId, entry);
             return EdgeLeaseStatus.Expiring;
         }
@@ -95,7 +95,7 @@ internal sealed partial class EdgeDirectoryGrain(
         var added = new Entry(instance, lease) { LastRenewed = time.GetTimestamp() };
         _edges[edgeId] = added;
         SetRoute(edgeId, added, edgeTag, lookup);
-        LogRegistered(logger, edgeId, lease);
+        Log.Registered(logger, edgeId, lease);
         return EdgeLeaseStatus.Registered;
     }
 
@@ -113,7 +113,7 @@ internal sealed partial class EdgeDirectoryGrain(
         ArgumentException.ThrowIfNullOrEmpty(edgeId);
         if (_edges.TryGetValue(edgeId, out var entry) && entry.Instance == instance && !entry.Expiring)
         {
-            LogReleased(logger, edgeId);
+            Log.Released(logger, edgeId);
             StartExpiry(edgeId, entry);
         }
 
@@ -144,7 +144,7 @@ internal sealed partial class EdgeDirectoryGrain(
             _edgesByTag.Remove(entry.Tag);
         }
 
-        LogExpired(logger, edgeId);
+        Log.Expired(logger, edgeId);
     }
 
     /// <summary>
@@ -181,7 +181,7 @@ internal sealed partial class EdgeDirectoryGrain(
             var silent = time.GetElapsedTime(entry.LastRenewed, now);
             if (silent > entry.Lease)
             {
-                LogLapsed(logger, edgeId, silent, entry.Lease);
+                Log.Lapsed(logger, edgeId, silent, entry.Lease);
                 StartExpiry(edgeId, entry);
             }
         }
@@ -232,23 +232,26 @@ internal sealed partial class EdgeDirectoryGrain(
         public IEdgeConnectionLookup? Lookup { get; set; }
     }
 
-    [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Edge {EdgeId} registered, lease {Lease}")]
-    private static partial void LogRegistered(ILogger logger, string edgeId, TimeSpan lease);
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Edge {EdgeId} registered, lease {Lease}")]
+        public static partial void Registered(ILogger logger, string edgeId, TimeSpan lease);
 
-    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Edge {EdgeId}: no renewal for {Silent} (lease {Lease}); closing its connections")]
-    private static partial void LogLapsed(ILogger logger, string edgeId, TimeSpan silent, TimeSpan lease);
+        [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Edge {EdgeId}: no renewal for {Silent} (lease {Lease}); closing its connections")]
+        public static partial void Lapsed(ILogger logger, string edgeId, TimeSpan silent, TimeSpan lease);
 
-    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Edge {EdgeId} expired: its connections are closed and it is detached from root")]
-    private static partial void LogExpired(ILogger logger, string edgeId);
+        [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Edge {EdgeId} expired: its connections are closed and it is detached from root")]
+        public static partial void Expired(ILogger logger, string edgeId);
 
-    [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "Edge {EdgeId} released its lease")]
-    private static partial void LogReleased(ILogger logger, string edgeId);
+        [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "Edge {EdgeId} released its lease")]
+        public static partial void Released(ILogger logger, string edgeId);
 
-    [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "Edge {EdgeId}: instance {NewInstance} replaces {OldInstance}; closing the old one's connections first")]
-    private static partial void LogReplaced(ILogger logger, string edgeId, string oldInstance, string newInstance);
+        [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "Edge {EdgeId}: instance {NewInstance} replaces {OldInstance}; closing the old one's connections first")]
+        public static partial void Replaced(ILogger logger, string edgeId, string oldInstance, string newInstance);
 
-    [LoggerMessage(EventId = 5006, Level = LogLevel.Information, Message = "Edge directory reactivated with {Count} known edges; each has one lease to renew")]
-    private static partial void LogReloaded(ILogger logger, int count);
+        [LoggerMessage(EventId = 5006, Level = LogLevel.Information, Message = "Edge directory reactivated with {Count} known edges; each has one lease to renew")]
+        public static partial void Reloaded(ILogger logger, int count);
+    }
 }
 
 /// <summary>How a reaper reports back to the directory. Infrastructure; not for application code.</summary>

@@ -48,7 +48,7 @@ internal sealed partial class EdgeDirectoryKeepAlive(
                 catch (Exception e) when (!_stopping.IsCancellationRequested)
                 {
                     // A silo is being declared dead, or the cluster is stopping: the next tick tries again.
-                    LogKeepAliveFailed(logger, e);
+                    Log.KeepAliveFailed(logger, e);
                 }
             }
         }
@@ -58,6 +58,9 @@ internal sealed partial class EdgeDirectoryKeepAlive(
         }
     }
 
-    [LoggerMessage(EventId = 5007, Level = LogLevel.Debug, Message = "The edge directory keep-alive call failed; trying again next period")]
-    private static partial void LogKeepAliveFailed(ILogger logger, Exception exception);
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 5007, Level = LogLevel.Debug, Message = "The edge directory keep-alive call failed; trying again next period")]
+        public static partial void KeepAliveFailed(ILogger logger, Exception exception);
+    }
 }

@@ -45,7 +45,7 @@ internal sealed partial class EdgeReaperGrain(
                     catch (Exception e)
                     {
                         Interlocked.Increment(ref failed);
-                        LogCloseFailed(logger, e, edgeId, row.Row);
+                        Log.CloseFailed(logger, e, edgeId, row.Row);
                     }
                 });
 
@@ -57,11 +57,11 @@ internal sealed partial class EdgeReaperGrain(
                 succeeded = true;
             }
 
-            LogReaped(logger, edgeId, connections.Count - failed, failed);
+            Log.Reaped(logger, edgeId, connections.Count - failed, failed);
         }
         catch (Exception e)
         {
-            LogExpireFailed(logger, e, edgeId);
+            Log.ExpireFailed(logger, e, edgeId);
         }
         finally
         {
@@ -71,12 +71,15 @@ internal sealed partial class EdgeReaperGrain(
         await directory.ExpiryFinishedAsync(edgeId, instance, succeeded);
     }
 
-    [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "Edge {EdgeId}: closed {Closed} connections it left open ({Failed} failed)")]
-    private static partial void LogReaped(ILogger logger, string edgeId, int closed, int failed);
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "Edge {EdgeId}: closed {Closed} connections it left open ({Failed} failed)")]
+        public static partial void Reaped(ILogger logger, string edgeId, int closed, int failed);
 
-    [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "Edge {EdgeId}: closing connection {ConnectionId} failed; the next sweep tries again")]
-    private static partial void LogCloseFailed(ILogger logger, Exception exception, string edgeId, string connectionId);
+        [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "Edge {EdgeId}: closing connection {ConnectionId} failed; the next sweep tries again")]
+        public static partial void CloseFailed(ILogger logger, Exception exception, string edgeId, string connectionId);
 
-    [LoggerMessage(EventId = 5103, Level = LogLevel.Error, Message = "Edge {EdgeId}: expiring failed; the next sweep tries again")]
-    private static partial void LogExpireFailed(ILogger logger, Exception exception, string edgeId);
+        [LoggerMessage(EventId = 5103, Level = LogLevel.Error, Message = "Edge {EdgeId}: expiring failed; the next sweep tries again")]
+        public static partial void ExpireFailed(ILogger logger, Exception exception, string edgeId);
+    }
 }

@@ -172,7 +172,7 @@ internal sealed partial class RoomGrain(
         var allowed = State.Members.ContainsKey(senderId) || (IsRoot && State.AttachedEdges.Count > 0);
         if (!allowed)
         {
-            LogBroadcastFromNonMemberDropped(logger, _room, senderId, @event);
+            Log.BroadcastFromNonMemberDropped(logger, _room, senderId, @event);
             SiloMetrics.BroadcastFromNonMember();
             return Task.FromResult(false);
         }
@@ -289,7 +289,7 @@ internal sealed partial class RoomGrain(
 
         if (truncated)
         {
-            LogJoinAckTruncated(logger, _room, State.Members.Count, budget);
+            Log.JoinAckTruncated(logger, _room, State.Members.Count, budget);
         }
 
         return buffer.WrittenSpan.ToArray();
@@ -316,7 +316,7 @@ internal sealed partial class RoomGrain(
         }
         catch (Exception ex)
         {
-            LogStateWriteFailed(logger, ex, _room);
+            Log.StateWriteFailed(logger, ex, _room);
             throw;
         }
     }
@@ -365,12 +365,15 @@ internal sealed partial class RoomGrain(
             : [.. _membersPerEdge.Keys.Union(State.AttachedEdges, StringComparer.Ordinal)];
     }
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Debug, Message = "Room {Room}: dropped a {Event} broadcast from {SenderId}, who is not a member")]
-    private static partial void LogBroadcastFromNonMemberDropped(ILogger logger, string room, string senderId, string @event);
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2001, Level = LogLevel.Debug, Message = "Room {Room}: dropped a {Event} broadcast from {SenderId}, who is not a member")]
+        public static partial void BroadcastFromNonMemberDropped(ILogger logger, string room, string senderId, string @event);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "Room {Room}: writing a membership row failed; the change was not made")]
-    private static partial void LogStateWriteFailed(ILogger logger, Exception exception, string room);
+        [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "Room {Room}: writing a membership row failed; the change was not made")]
+        public static partial void StateWriteFailed(ILogger logger, Exception exception, string room);
 
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Room {Room}: {Members} members do not fit in one join_ack of {Budget} bytes; it lists the joiner and as many others as fit")]
-    private static partial void LogJoinAckTruncated(ILogger logger, string room, int members, int budget);
+        [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Room {Room}: {Members} members do not fit in one join_ack of {Budget} bytes; it lists the joiner and as many others as fit")]
+        public static partial void JoinAckTruncated(ILogger logger, string room, int members, int budget);
+    }
 }

@@ -141,7 +141,7 @@ internal sealed partial class AzureTableRowStore : IRowStore
         }
         catch (Exception e)
         {
-            LogCreateTableFailed(_logger, e, _table.Name);
+            Log.CreateTableFailed(_logger, e, _table.Name);
             throw;
         }
     }
@@ -211,8 +211,11 @@ internal sealed partial class AzureTableRowStore : IRowStore
 
     private static bool MustEscape(char c) => c is '/' or '\\' or '#' or '?' or '%' or '|' || char.IsControl(c);
 
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "Could not create Azure table {Table}")]
-    private static partial void LogCreateTableFailed(ILogger logger, Exception exception, string table);
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4101, Level = LogLevel.Error, Message = "Could not create Azure table {Table}")]
+        public static partial void CreateTableFailed(ILogger logger, Exception exception, string table);
+    }
 }
 
 /// <summary>Where the <see cref="AzureTableRowStore"/> keeps its rows.</summary>
