@@ -130,7 +130,7 @@ public sealed class AzuriteClusterFixture : GrainsClusterFixture
                 .AddWsRoomsAzureTableStorage(() => new TableServiceClient(connectionString));
 
             // EdgeDirectoryKeepAliveTests wait for it to bring the directory back (default 30 s).
-            siloBuilder.Services.Configure<WsRooms.Lease.EdgeLeaseOptions>(o => o.DirectoryKeepAlive = TimeSpan.FromMilliseconds(500));
+            siloBuilder.Services.Configure<WsRooms.Lease.EdgeDirectoryOptions>(o => o.DirectoryKeepAlive = TimeSpan.FromMilliseconds(500));
         }
     }
 

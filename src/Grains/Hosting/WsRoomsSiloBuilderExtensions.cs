@@ -17,7 +17,7 @@ public static class WsRoomsSiloBuilderExtensions
     /// Registers what the room and connection grains need: the edge outbox (the one path from a grain to an edge
     /// host's stream) with its options (<see cref="EdgeOutboxOptions.SectionName"/>, then
     /// <paramref name="configure"/>) and the edge directory with its options
-    /// (<see cref="EdgeLeaseOptions.SectionName"/>), validated at start. Does not choose providers: the silo must
+    /// (<see cref="EdgeDirectoryOptions.SectionName"/>), validated at start. Does not choose providers: the silo must
     /// also register the push streams <see cref="EdgeStreams.ProviderName"/> and the grain storages
     /// <see cref="WsRoomsStorage.Name"/> and <see cref="WsRoomsStorage.PubSubStore"/>
     /// (e.g. with <see cref="AddWsRoomsMemoryProviders"/>).
@@ -53,9 +53,9 @@ public static class WsRoomsSiloBuilderExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<EdgeOutbox>());
 
         // Edge-host leases: the directory and reapers read their settings here (the lease itself is the edge's).
-        services.AddOptions<EdgeLeaseOptions>().BindConfiguration(EdgeLeaseOptions.SectionName).ValidateOnStart();
+        services.AddOptions<EdgeDirectoryOptions>().BindConfiguration(EdgeDirectoryOptions.SectionName).ValidateOnStart();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, EdgeDirectoryKeepAlive>();
-        services.AddSingleton<IValidateOptions<EdgeLeaseOptions>, EdgeLeaseOptionsValidator>();
+        services.AddSingleton<IValidateOptions<EdgeDirectoryOptions>, EdgeDirectoryOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<EdgeRoutes>();
 

@@ -20,13 +20,13 @@ namespace WsRooms.Lease;
 /// </remarks>
 internal sealed partial class EdgeDirectoryGrain(
     IRowStore store,
-    IOptions<EdgeLeaseOptions> options,
+    IOptions<EdgeDirectoryOptions> options,
     TimeProvider time,
     ILogger<EdgeDirectoryGrain> logger) : Grain, IEdgeDirectoryGrain, IEdgeDirectoryCallback
 {
     private readonly Dictionary<string, Entry> _edges = new(StringComparer.Ordinal);
     private readonly Dictionary<long, string> _edgesByTag = [];
-    private readonly EdgeLeaseOptions _options = options.Value;
+    private readonly EdgeDirectoryOptions _options = options.Value;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {

@@ -5,14 +5,14 @@ using WsRooms.Grains;
 namespace WsRooms.Lease;
 
 /// <summary>
-/// Makes sure the edge directory is active, from every silo, every <see cref="EdgeLeaseOptions.DirectoryKeepAlive"/>.
+/// Makes sure the edge directory is active, from every silo, every <see cref="EdgeDirectoryOptions.DirectoryKeepAlive"/>.
 /// Live edge hosts renew often enough to keep it active, but when its silo dies together with every edge host
 /// nobody would call it again, and the dead edges' connections would stay members of their rooms until an edge host
 /// came back. Reactivated, it reloads the edges it knew and sweeps their lapsed leases as usual.
 /// </summary>
 internal sealed partial class EdgeDirectoryKeepAlive(
     IGrainFactory grains,
-    IOptions<EdgeLeaseOptions> options,
+    IOptions<EdgeDirectoryOptions> options,
     ILogger<EdgeDirectoryKeepAlive> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly CancellationTokenSource _stopping = new();

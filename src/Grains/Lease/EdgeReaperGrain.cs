@@ -21,7 +21,7 @@ public interface IEdgeReaperGrain : IGrainWithStringKey
 /// </summary>
 internal sealed partial class EdgeReaperGrain(
     IRowStore store,
-    IOptions<EdgeLeaseOptions> options,
+    IOptions<EdgeDirectoryOptions> options,
     ILogger<EdgeReaperGrain> logger) : Grain, IEdgeReaperGrain
 {
     public async Task ExpireAsync(string instance, IEdgeDirectoryCallback directory)

@@ -109,7 +109,7 @@ public sealed class AzureStack : IAsyncDisposable
             "--WsRooms:Messaging:ResponseTimeout", "00:00:03",
             // Likewise a push to an edge routed through the dead silo's gateway (default 10 s).
             "--WsRooms:Streams:Push:DeliveryTimeout", "00:00:03",
-            "--WsRooms:EdgeLease:SweepInterval", "00:00:00.250",
+            "--WsRooms:EdgeDirectory:SweepInterval", "00:00:00.250",
         ], LogFile(silo.Name));
         _processes.Add(process);
         silo.Process = process;

@@ -3,13 +3,14 @@ using Microsoft.Extensions.Options;
 namespace WsRooms.Lease;
 
 /// <summary>
-/// Silo settings of the edge-host leases (<c>WsRooms:EdgeLease</c>). The lease itself is the edge host's setting
-/// (<c>WsRooms:EdgeLease:Duration</c> there, sent with every renewal), so the two sides never disagree about it.
+/// Silo settings of the edge directory, which holds the edge hosts' leases (section <see cref="SectionName"/>). The
+/// lease itself is the edge host's setting (<c>WsRooms:EdgeLease:Duration</c> there, sent with every renewal), so the
+/// two sides never disagree about it.
 /// </summary>
-public sealed class EdgeLeaseOptions
+public sealed class EdgeDirectoryOptions
 {
     /// <summary>The configuration section.</summary>
-    public const string SectionName = "WsRooms:EdgeLease";
+    public const string SectionName = "WsRooms:EdgeDirectory";
 
     /// <summary>
     /// How often the directory looks for lapsed leases (default 1 s): a dead edge host's connections are closed
@@ -32,29 +33,30 @@ public sealed class EdgeLeaseOptions
     public TimeSpan ExpiryRetryAfter { get; set; } = TimeSpan.FromMinutes(2);
 }
 
-internal sealed class EdgeLeaseOptionsValidator : IValidateOptions<EdgeLeaseOptions>
+/// <summary>Rejects directory settings that would sweep too rarely or too often, at silo start.</summary>
+internal sealed class EdgeDirectoryOptionsValidator : IValidateOptions<EdgeDirectoryOptions>
 {
-    public ValidateOptionsResult Validate(string? name, EdgeLeaseOptions options)
+    public ValidateOptionsResult Validate(string? name, EdgeDirectoryOptions options)
     {
         List<string>? failures = null;
         if (options.SweepInterval < TimeSpan.FromMilliseconds(50) || options.SweepInterval > TimeSpan.FromMinutes(5))
         {
-            (failures ??= []).Add($"{EdgeLeaseOptions.SectionName}:{nameof(options.SweepInterval)} must be between 00:00:00.050 and 00:05:00 (was {options.SweepInterval}).");
+            (failures ??= []).Add($"{EdgeDirectoryOptions.SectionName}:{nameof(options.SweepInterval)} must be between 00:00:00.050 and 00:05:00 (was {options.SweepInterval}).");
         }
 
         if (options.DirectoryKeepAlive < TimeSpan.FromMilliseconds(50))
         {
-            (failures ??= []).Add($"{EdgeLeaseOptions.SectionName}:{nameof(options.DirectoryKeepAlive)} must be at least 00:00:00.050 (was {options.DirectoryKeepAlive}).");
+            (failures ??= []).Add($"{EdgeDirectoryOptions.SectionName}:{nameof(options.DirectoryKeepAlive)} must be at least 00:00:00.050 (was {options.DirectoryKeepAlive}).");
         }
 
         if (options.CloseConcurrency < 1)
         {
-            (failures ??= []).Add($"{EdgeLeaseOptions.SectionName}:{nameof(options.CloseConcurrency)} must be at least 1 (was {options.CloseConcurrency}).");
+            (failures ??= []).Add($"{EdgeDirectoryOptions.SectionName}:{nameof(options.CloseConcurrency)} must be at least 1 (was {options.CloseConcurrency}).");
         }
 
         if (options.ExpiryRetryAfter <= TimeSpan.Zero)
         {
-            (failures ??= []).Add($"{EdgeLeaseOptions.SectionName}:{nameof(options.ExpiryRetryAfter)} must be positive (was {options.ExpiryRetryAfter}).");
+            (failures ??= []).Add($"{EdgeDirectoryOptions.SectionName}:{nameof(options.ExpiryRetryAfter)} must be positive (was {options.ExpiryRetryAfter}).");
         }
 
         return failures is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
