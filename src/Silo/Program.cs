@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using WsRooms.Grains.Hosting;
 using WsRooms.Hosting;
 using WsRooms.Observability;
 using WsRooms.Silo;

@@ -3,7 +3,7 @@ using Orleans.Dashboard;
 using Orleans.TestingHost;
 using WsRooms.Delivery;
 using WsRooms.EndToEnd.Tests.Infrastructure;
-using WsRooms.Hosting;
+using WsRooms.Grains.Hosting;
 using WsRooms.Streaming;
 
 namespace WsRooms.EndToEnd.Tests;

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using WsRooms.Delivery;
 using WsRooms.Protocol;
-using WsRooms.Storage;
+using WsRooms.Grains.Storage;
 using Xunit.Abstractions;
 
 namespace WsRooms.Grains.Tests;

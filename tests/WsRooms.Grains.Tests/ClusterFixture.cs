@@ -3,7 +3,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using WsRooms.Delivery;
-using WsRooms.Hosting;
+using WsRooms.Grains.Hosting;
+using WsRooms.Grains.Lease;
 using WsRooms.Streaming;
 using WsRooms.Testing;
 
@@ -130,7 +131,7 @@ public sealed class AzuriteClusterFixture : GrainsClusterFixture
                 .AddWsRoomsAzureTableStorage(() => new TableServiceClient(connectionString));
 
             // EdgeDirectoryKeepAliveTests wait for it to bring the directory back (default 30 s).
-            siloBuilder.Services.Configure<WsRooms.Lease.EdgeDirectoryOptions>(o => o.DirectoryKeepAlive = TimeSpan.FromMilliseconds(500));
+            siloBuilder.Services.Configure<EdgeDirectoryOptions>(o => o.DirectoryKeepAlive = TimeSpan.FromMilliseconds(500));
         }
     }
 

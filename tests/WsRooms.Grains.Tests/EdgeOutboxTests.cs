@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using Orleans.Streams;
 using WsRooms.Delivery;
+using WsRooms.Grains.Delivery;
 using WsRooms.Protocol;
 using WsRooms.Streaming;
 using WsRooms.Testing;

@@ -1,12 +1,12 @@
 using Microsoft.Extensions.Logging;
 using WsRooms.Delivery;
-using WsRooms.Grains;
-using WsRooms.Hosting;
-using WsRooms.Observability;
+using WsRooms.Grains.Delivery;
+using WsRooms.Grains.Hosting;
+using WsRooms.Grains.Observability;
+using WsRooms.Grains.Storage;
 using WsRooms.Protocol;
-using WsRooms.Storage;
 
-namespace WsRooms.Connections;
+namespace WsRooms.Grains.Connections;
 
 /// <summary>
 /// One WebSocket connection, keyed by its id: the edge host holding the socket, its claims and its rooms.

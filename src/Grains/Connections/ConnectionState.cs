@@ -1,4 +1,4 @@
-namespace WsRooms.Connections;
+namespace WsRooms.Grains.Connections;
 
 /// <summary>What a connection persists: where its socket is, who it is, and the rooms it is in.</summary>
 [GenerateSerializer, Alias("wsrooms.ConnectionState")]

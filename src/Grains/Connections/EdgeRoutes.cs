@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
-using WsRooms.Grains;
 
-namespace WsRooms.Connections;
+namespace WsRooms.Grains.Connections;
 
 /// <summary>
 /// This silo's memory of <see cref="IEdgeDirectoryGrain.ResolveAsync"/>: which edge host holds the connections with

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace WsRooms.Delivery;
+namespace WsRooms.Grains.Delivery;
 
 internal sealed partial class EdgeOutbox
 {

@@ -5,8 +5,9 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using Orleans.Streams;
+using WsRooms.Delivery;
 
-namespace WsRooms.Delivery;
+namespace WsRooms.Grains.Delivery;
 
 /// <summary>
 /// A silo singleton that turns posts into stream events: one bounded queue and one publisher loop per edge host.

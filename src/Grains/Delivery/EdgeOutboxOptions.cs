@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
+using WsRooms.Delivery;
 
-namespace WsRooms.Delivery;
+namespace WsRooms.Grains.Delivery;
 
 /// <summary>
 /// Settings of the edge outbox, the one path from a grain to an edge host's stream (section <see cref="SectionName"/>).

@@ -1,7 +1,8 @@
 using System.Threading.Channels;
 using Orleans.Streams;
+using WsRooms.Delivery;
 
-namespace WsRooms.Delivery;
+namespace WsRooms.Grains.Delivery;
 
 /// <summary>
 /// One edge host's queue in the <see cref="EdgeOutbox"/>: the bounded channel posts go into, the edge's stream, and

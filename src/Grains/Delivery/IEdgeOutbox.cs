@@ -1,4 +1,6 @@
-namespace WsRooms.Delivery;
+using WsRooms.Delivery;
+
+namespace WsRooms.Grains.Delivery;
 
 /// <summary>
 /// The only way a grain hands something to an edge host. Keeping transport behind this one seam is what lets it be

@@ -2,13 +2,14 @@ using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using WsRooms.Connections;
 using WsRooms.Delivery;
-using WsRooms.Lease;
-using WsRooms.Storage;
+using WsRooms.Grains.Connections;
+using WsRooms.Grains.Delivery;
+using WsRooms.Grains.Lease;
+using WsRooms.Grains.Storage;
 using WsRooms.Streaming;
 
-namespace WsRooms.Hosting;
+namespace WsRooms.Grains.Hosting;
 
 /// <summary>Adds WsRooms to an Orleans silo.</summary>
 public static class WsRoomsSiloBuilderExtensions

@@ -1,4 +1,4 @@
-namespace WsRooms.Hosting;
+namespace WsRooms.Grains.Hosting;
 
 /// <summary>Names of the providers WsRooms' grains use; a silo registers them (memory, Azure Table…).</summary>
 public static class WsRoomsStorage

@@ -2,10 +2,9 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using Microsoft.Extensions.Options;
-using WsRooms.Grains;
-using WsRooms.Storage;
+using WsRooms.Grains.Storage;
 
-namespace WsRooms.Lease;
+namespace WsRooms.Grains.Lease;
 
 /// <summary>
 /// Holds every edge host's lease. Renewals only touch memory; the set of known edges (id, instance, lease) is stored,

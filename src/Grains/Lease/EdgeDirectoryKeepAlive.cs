@@ -1,8 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using WsRooms.Grains;
 
-namespace WsRooms.Lease;
+namespace WsRooms.Grains.Lease;
 
 /// <summary>
 /// Makes sure the edge directory is active, from every silo, every <see cref="EdgeDirectoryOptions.DirectoryKeepAlive"/>.

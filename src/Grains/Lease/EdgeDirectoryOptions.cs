@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace WsRooms.Lease;
+namespace WsRooms.Grains.Lease;
 
 /// <summary>
 /// Silo settings of the edge directory, which holds the edge hosts' leases (section <see cref="SectionName"/>). The

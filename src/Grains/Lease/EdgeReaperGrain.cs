@@ -1,11 +1,10 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using Microsoft.Extensions.Options;
-using WsRooms.Grains;
+using WsRooms.Grains.Storage;
 using WsRooms.Protocol;
-using WsRooms.Storage;
 
-namespace WsRooms.Lease;
+namespace WsRooms.Grains.Lease;
 
 /// <summary>Closes what a lapsed edge host left open. Keyed by the edge id. Infrastructure; not for application code.</summary>
 public interface IEdgeReaperGrain : IGrainWithStringKey

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 
-namespace WsRooms.Observability;
+namespace WsRooms.Grains.Observability;
 
 /// <summary>
 /// The silo's WsRooms instruments, on meter <see cref="MeterName"/> (the outbox has its own, <c>WsRooms.EdgeOutbox</c>).

@@ -6,12 +6,12 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WsRooms.Delivery;
-using WsRooms.Grains;
-using WsRooms.Observability;
+using WsRooms.Grains.Delivery;
+using WsRooms.Grains.Observability;
+using WsRooms.Grains.Storage;
 using WsRooms.Protocol;
-using WsRooms.Storage;
 
-namespace WsRooms.Rooms;
+namespace WsRooms.Grains.Rooms;
 
 /// <summary>
 /// One room, keyed by its name: who is in it and on which edge host, and the fan-out of everything sent to it.

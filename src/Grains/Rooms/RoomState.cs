@@ -1,4 +1,4 @@
-namespace WsRooms.Rooms;
+namespace WsRooms.Grains.Rooms;
 
 /// <summary>
 /// A room's membership in memory: its members and, for <c>root</c> without presence, the attached edge hosts.

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 
-namespace WsRooms.Storage;
+namespace WsRooms.Grains.Storage;
 
 /// <summary>
 /// The Azure Table <see cref="IRowStore"/>: one table, PartitionKey = service id + partition (a room, an edge host),

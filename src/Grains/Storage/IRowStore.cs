@@ -1,4 +1,4 @@
-namespace WsRooms.Storage;
+namespace WsRooms.Grains.Storage;
 
 /// <summary>
 /// Storage for state that grows with its number of items (a room's members, an edge host's connections): one row

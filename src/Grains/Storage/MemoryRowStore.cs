@@ -1,4 +1,4 @@
-namespace WsRooms.Storage;
+namespace WsRooms.Grains.Storage;
 
 /// <summary>
 /// The in-memory <see cref="IRowStore"/>: each partition lives in one <see cref="IMemoryRowPartitionGrain"/>, so

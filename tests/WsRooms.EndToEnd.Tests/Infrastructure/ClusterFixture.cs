@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using WsRooms.Delivery;
-using WsRooms.Hosting;
+using WsRooms.Grains.Hosting;
 using WsRooms.Observability;
 using WsRooms.Streaming;
 
