@@ -13,16 +13,13 @@ namespace WsRooms.Streaming;
 /// call; nothing polls. Registered under the same name on silos (producers) and clients (subscribers).
 /// </summary>
 /// <remarks>
-/// What it is not: durable or rewindable. The provider never retries: an <c>OnNextAsync</c> that fails or times out
-/// may or may not have reached the subscriber, so a producer that retries can deliver an event twice (the edge
-/// outbox numbers its batches, and the edge drops repeats). An event published while a stream has no subscriber is
-/// dropped, as on Orleans' memory streams. Delivery order is the order of a producer's awaited
-/// <c>OnNextAsync</c> calls. Subscriptions are per process: <c>GetAllSubscriptionHandles</c> returns the ones this
-/// process made, and each is renewed every <see cref="PushStreamOptions.SubscriptionRefreshPeriod"/>.
-/// Why not Orleans' memory streams: their pulling agent waits a full period after every empty read, so a lone
-/// event's latency is that period plus a queue grain hop, and after a silo dies the first event on a queue that moved
-/// can wait tens of seconds for its client subscriber (dotnet/orleans 8731). Orleans' maintainers recommend
-/// observers for pushing to clients (dotnet/orleans 7042); this provider is that, behind the streams API.
+/// What it is not: durable or rewindable, and it has no server-side filters (see <see cref="PushStream{T}"/>). The
+/// provider never retries: an <c>OnNextAsync</c> that fails or times out may or may not have reached the subscriber,
+/// so a producer that retries can deliver an event twice, and numbers its events where a repeat matters. An event published while a stream has no subscriber is dropped, as on any Orleans stream without one.
+/// Delivery order is the order of a producer's awaited <c>OnNextAsync</c> calls. Subscriptions are per process:
+/// <c>GetAllSubscriptionHandles</c> returns the ones this process made, and each is renewed every
+/// <see cref="PushStreamOptions.SubscriptionRefreshPeriod"/>. Observers are Orleans' own way of pushing to clients;
+/// this provider puts them behind the streams API, so producers and subscribers use streams as with any provider.
 /// </remarks>
 public sealed partial class PushStreamProvider : IStreamProvider, IAsyncDisposable
 {
@@ -316,6 +313,3 @@ public sealed partial class PushStreamProvider : IStreamProvider, IAsyncDisposab
         public static partial void RenewFailed(ILogger logger, Exception exception, string provider, StreamId streamId);
     }
 }
-
-/// <summary>A subscription this process made: what it needs to renew, resume and end it.</summary>
-internal sealed record LocalSubscription(Guid Id, StreamId StreamId, Type ItemType, IPushStreamConsumer Consumer, IPushStreamConsumer Reference);

@@ -57,7 +57,10 @@ public abstract class GrainsClusterFixture : IAsyncLifetime
 /// <summary>Memory providers: the default, what a single machine runs.</summary>
 public sealed class ClusterFixture : GrainsClusterFixture
 {
-    /// <summary>The silos' push-stream delivery timeout (default 10 s).</summary>
+    /// <summary>
+    /// The silos' push-stream delivery timeout (default 10 s): deliveries to a test edge that has unsubscribed give
+    /// up soon.
+    /// </summary>
     public static readonly TimeSpan PushDeliveryTimeout = TimeSpan.FromSeconds(2);
 
     protected override void Configure(TestClusterBuilder builder) => builder.AddSiloBuilderConfigurator<SiloConfigurator>();
@@ -70,7 +73,7 @@ public sealed class ClusterFixture : GrainsClusterFixture
                 .AddWsRooms()
                 .AddWsRoomsMemoryProviders();
 
-            // PushStreamTests wait for it to pass once; a test client takes every event in far less.
+            // A test client takes every event in far less.
             siloBuilder.Services.Configure<PushStreamOptions>(o => o.DeliveryTimeout = PushDeliveryTimeout);
         }
     }

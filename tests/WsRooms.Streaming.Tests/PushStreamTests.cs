@@ -1,26 +1,22 @@
-using Microsoft.Extensions.DependencyInjection;
 using Orleans.Providers.Streams.Common;
 using Orleans.Runtime;
 using Orleans.Streams;
-using WsRooms.Delivery;
-using WsRooms.Streaming;
 using WsRooms.Testing;
 
-namespace WsRooms.Grains.Tests;
+namespace WsRooms.Streaming.Tests;
 
 /// <summary>
-/// The push stream provider on its own, between a silo (producer, as the edge outbox publishes) and the test client
-/// (subscriber, as an edge host subscribes): order, the no-subscriber case, resume and unsubscribe, and what it
-/// refuses.
+/// The push stream provider between a silo (producer) and the test client (subscriber): order, the no-subscriber
+/// case, resume and unsubscribe, subscribers that are slow or gone, and what it refuses.
 /// </summary>
-[Collection(ClusterCollection.Name)]
-public sealed class PushStreamTests(ClusterFixture fixture)
+[Collection(PushStreamClusterCollection.Name)]
+public sealed class PushStreamTests(PushStreamClusterFixture fixture)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
 
-    private IStreamProvider SiloStreams => fixture.SiloServices.GetRequiredKeyedService<IStreamProvider>(EdgeStreams.ProviderName);
+    private IStreamProvider SiloStreams => fixture.SiloStreams;
 
-    private IStreamProvider ClientStreams => fixture.Cluster.Client.GetStreamProvider(EdgeStreams.ProviderName);
+    private IStreamProvider ClientStreams => fixture.ClientStreams;
 
     private static StreamId NewStreamId() => StreamId.Create("test.push", Guid.NewGuid().ToString("N"));
 
@@ -28,7 +24,7 @@ public sealed class PushStreamTests(ClusterFixture fixture)
     public async Task EventsPublishedOnASiloArriveAtTheClientSubscriberInOrder()
     {
         var id = NewStreamId();
-        var received = new Recorder();
+        var received = new StreamRecorder();
         var handle = await ClientStreams.GetStream<int>(id).SubscribeAsync(received.OnNextAsync);
         try
         {
@@ -54,7 +50,7 @@ public sealed class PushStreamTests(ClusterFixture fixture)
         var producer = SiloStreams.GetStream<int>(id);
         await producer.OnNextAsync(-1); // nobody listens: dropped, no error
 
-        var received = new Recorder();
+        var received = new StreamRecorder();
         var handle = await ClientStreams.GetStream<int>(id).SubscribeAsync(received.OnNextAsync);
         try
         {
@@ -78,8 +74,8 @@ public sealed class PushStreamTests(ClusterFixture fixture)
     {
         var id = NewStreamId();
         var stream = ClientStreams.GetStream<int>(id);
-        var first = new Recorder();
-        var second = new Recorder();
+        var first = new StreamRecorder();
+        var second = new StreamRecorder();
         var handle = await stream.SubscribeAsync(first.OnNextAsync);
 
         var handles = await stream.GetAllSubscriptionHandles();
@@ -94,11 +90,11 @@ public sealed class PushStreamTests(ClusterFixture fixture)
 
         await resumed.UnsubscribeAsync();
         Assert.Empty(await stream.GetAllSubscriptionHandles());
-        Assert.Empty(await fixture.Grains.GetGrain<IPushStreamRendezvousGrain>(PushStreamProvider.RendezvousKey(EdgeStreams.ProviderName, id)).GetConsumersAsync());
+        Assert.Empty(await fixture.Grains.GetGrain<IPushStreamRendezvousGrain>(PushStreamProvider.RendezvousKey(PushStreamClusterFixture.ProviderName, id)).GetConsumersAsync());
 
         // A new subscriber gets the marker; the unsubscribed observer got nothing after 1. The producer may still hold
         // the old reference: that publish fails once, and the next one looks the subscribers up again.
-        var third = new Recorder();
+        var third = new StreamRecorder();
         var thirdHandle = await stream.SubscribeAsync(third.OnNextAsync);
         try
         {
@@ -121,7 +117,7 @@ public sealed class PushStreamTests(ClusterFixture fixture)
     {
         var id = NewStreamId();
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var received = new Recorder();
+        var received = new StreamRecorder();
         var handle = await ClientStreams.GetStream<int>(id).SubscribeAsync(async (item, token) =>
         {
             await gate.Task;
@@ -132,7 +128,7 @@ public sealed class PushStreamTests(ClusterFixture fixture)
             var producer = SiloStreams.GetStream<int>(id);
             var watch = System.Diagnostics.Stopwatch.StartNew();
             await Assert.ThrowsAsync<TimeoutException>(() => producer.OnNextAsync(1));
-            Assert.InRange(watch.Elapsed, ClusterFixture.PushDeliveryTimeout * 0.9, ClusterFixture.PushDeliveryTimeout * 4);
+            Assert.InRange(watch.Elapsed, PushStreamClusterFixture.DeliveryTimeout * 0.9, PushStreamClusterFixture.DeliveryTimeout * 4);
 
             // The event did reach the subscriber, late: a producer that retries must expect repeats.
             gate.SetResult();
@@ -153,13 +149,13 @@ public sealed class PushStreamTests(ClusterFixture fixture)
         // What a process that died leaves behind: a registration whose observer answers nothing (here: an observer
         // reference whose object was deleted; calls to it time out, as to a vanished client).
         var id = NewStreamId();
-        var rendezvous = fixture.Grains.GetGrain<IPushStreamRendezvousGrain>(PushStreamProvider.RendezvousKey(EdgeStreams.ProviderName, id));
-        var gone = fixture.Cluster.Client.CreateObjectReference<IPushStreamConsumer>(new PushStreamConsumer<int>(new Recorder().Observer));
+        var rendezvous = fixture.Grains.GetGrain<IPushStreamRendezvousGrain>(PushStreamProvider.RendezvousKey(PushStreamClusterFixture.ProviderName, id));
+        var gone = fixture.Cluster.Client.CreateObjectReference<IPushStreamConsumer>(new PushStreamConsumer<int>(new StreamRecorder().Observer));
         fixture.Cluster.Client.DeleteObjectReference<IPushStreamConsumer>(gone);
         var goneId = Guid.NewGuid();
         await rendezvous.RegisterAsync(goneId, gone);
 
-        var received = new Recorder();
+        var received = new StreamRecorder();
         var handle = await ClientStreams.GetStream<int>(id).SubscribeAsync(received.OnNextAsync);
         try
         {
@@ -184,7 +180,7 @@ public sealed class PushStreamTests(ClusterFixture fixture)
         // Every edge host process has a stream of its own, so over many deploys a silo publishes to many streams.
         // A producer whose "no subscriber" answers go stale at once: every list it holds is stale by the next fetch.
         var provider = new PushStreamProvider(
-            EdgeStreams.ProviderName,
+            PushStreamClusterFixture.ProviderName,
             fixture.SiloServices,
             Microsoft.Extensions.Options.Options.Create(new PushStreamOptions { EmptyCacheDuration = TimeSpan.Zero }),
             Microsoft.Extensions.Logging.Abstractions.NullLogger<PushStreamProvider>.Instance);
@@ -204,12 +200,38 @@ public sealed class PushStreamTests(ClusterFixture fixture)
     [Fact]
     public async Task SequenceTokensAndFiltersAreRefused()
     {
-        var stream = ClientStreams.GetStream<int>(NewStreamId());
+        var id = NewStreamId();
+        var stream = ClientStreams.GetStream<int>(id);
+        var producer = SiloStreams.GetStream<int>(id);
         var token = new EventSequenceTokenV2(1);
         Assert.False(stream.IsRewindable);
-        await Assert.ThrowsAsync<NotSupportedException>(() => stream.SubscribeAsync(new Recorder().Observer, token));
-        await Assert.ThrowsAsync<NotSupportedException>(() => stream.SubscribeAsync(new Recorder().Observer, null, "filter"));
-        await Assert.ThrowsAsync<NotSupportedException>(() => SiloStreams.GetStream<int>(NewStreamId()).OnNextAsync(1, token));
+        Assert.False(ClientStreams.IsRewindable);
+
+        await AssertRefusedAsync("IAsyncStream.SubscribeAsync", "sequence token", () => stream.SubscribeAsync(new StreamRecorder().Observer, token));
+        await AssertRefusedAsync("IAsyncStream.SubscribeAsync", "filter", () => stream.SubscribeAsync(new StreamRecorder().Observer, null, "filter"));
+        await AssertRefusedAsync("IAsyncStream.SubscribeAsync", "sequence token", () => stream.SubscribeAsync(new BatchRecorder(), token));
+        await AssertRefusedAsync("IAsyncStream.OnNextAsync", "sequence token", () => producer.OnNextAsync(1, token));
+        await AssertRefusedAsync("IAsyncStream.OnNextBatchAsync", "sequence token", () => producer.OnNextBatchAsync([1], token));
+
+        var handle = await stream.SubscribeAsync(new StreamRecorder().Observer);
+        try
+        {
+            await AssertRefusedAsync("StreamSubscriptionHandle.ResumeAsync", "sequence token", () => handle.ResumeAsync(new StreamRecorder().Observer, token));
+            await AssertRefusedAsync("StreamSubscriptionHandle.ResumeAsync", "sequence token", () => handle.ResumeAsync(new BatchRecorder(), token));
+        }
+        finally
+        {
+            await handle.UnsubscribeAsync();
+        }
+
+        // Each message names the member and says what to do instead.
+        static async Task AssertRefusedAsync(string member, string what, Func<Task> call)
+        {
+            var refusal = await Assert.ThrowsAsync<NotSupportedException>(call);
+            Assert.StartsWith(member + ":", refusal.Message, StringComparison.Ordinal);
+            Assert.Contains(what, refusal.Message, StringComparison.Ordinal);
+            Assert.Contains("pass", refusal.Message, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -222,42 +244,5 @@ public sealed class PushStreamTests(ClusterFixture fixture)
         Assert.True(result.Failed);
         Assert.Contains("SubscriptionLifetime must be at least twice SubscriptionRefreshPeriod", result.FailureMessage);
         Assert.True(validator.Validate(null, new PushStreamOptions { SubscriptionRefreshPeriod = TimeSpan.Zero }).Failed);
-    }
-
-    private sealed class Recorder
-    {
-        private readonly List<int> _items = [];
-
-        public IReadOnlyList<int> Items
-        {
-            get
-            {
-                lock (_items)
-                {
-                    return [.. _items];
-                }
-            }
-        }
-
-        public IAsyncObserver<int> Observer => new Adapter(this);
-
-        public Task OnNextAsync(int item, StreamSequenceToken? token)
-        {
-            lock (_items)
-            {
-                _items.Add(item);
-            }
-
-            return Task.CompletedTask;
-        }
-
-        private sealed class Adapter(Recorder recorder) : IAsyncObserver<int>
-        {
-            public Task OnNextAsync(int item, StreamSequenceToken? token = null) => recorder.OnNextAsync(item, token);
-
-            public Task OnCompletedAsync() => Task.CompletedTask;
-
-            public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
-        }
     }
 }
