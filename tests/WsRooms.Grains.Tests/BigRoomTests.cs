@@ -33,7 +33,7 @@ public abstract class BigRoomTests(GrainsClusterFixture fixture, ITestOutputHelp
             Assert.True(await grain.AddMemberAsync(id, edge.Id));
         }
 
-        var seed = Stopwatch.StartNew();
+        var fill = Stopwatch.StartNew();
         var bulk = Enumerable.Range(0, Members - joined.Length)
             .Select(_ => new StoredRow(RowPartitions.MemberPrefix + TestNames.Connection(), edge.Id))
             .ToArray();
@@ -41,7 +41,7 @@ public abstract class BigRoomTests(GrainsClusterFixture fixture, ITestOutputHelp
             bulk,
             new ParallelOptions { MaxDegreeOfParallelism = 32 },
             async (row, _) => await store.UpsertAsync(partition, row.Row, row.Value));
-        seed.Stop();
+        fill.Stop();
 
         var reload = await ReloadAsync(room);
         Assert.Equal(Members, (await grain.GetMembersAsync()).Count);
@@ -73,7 +73,7 @@ public abstract class BigRoomTests(GrainsClusterFixture fixture, ITestOutputHelp
         Assert.True(await grain.RemoveMemberAsync(joiner, edge.Id, acknowledge: true));
         Assert.Equal(Members, (await store.ReadPartitionAsync(partition)).Count);
 
-        output.WriteLine($"{GetType().Name}: seeded {bulk.Length:N0} rows in {seed.Elapsed.TotalSeconds:F1} s; " +
+        output.WriteLine($"{GetType().Name}: wrote {bulk.Length:N0} rows in {fill.Elapsed.TotalSeconds:F1} s; " +
             $"reload of {Members:N0} members {reload.Elapsed.TotalSeconds:F2} s, of {Members + 1:N0} {second.Elapsed.TotalSeconds:F2} s; " +
             $"one join into the full room {join.Elapsed.TotalMilliseconds:F1} ms; join_ack listed {listed.Length:N0} ids ({ack.Message.Payload.Length:N0} bytes)");
     }

@@ -25,7 +25,7 @@ public interface IRoomGrain : IGrainWithStringKey
 
     /// <summary>
     /// A client's broadcast: delivered to every other member when <paramref name="senderId"/> is a member,
-    /// dropped otherwise (PROTOCOL.md: only members broadcast). Returns whether it was delivered.
+    /// dropped otherwise (docs/protocol.md: only members broadcast). Returns whether it was delivered.
     /// </summary>
     Task<bool> BroadcastFromMemberAsync(string senderId, string @event, byte[] payload);
 

@@ -17,7 +17,7 @@ public static class WsRoomsGrainFactoryExtensions
         room.PublishAsync(@event, System.Text.Encoding.UTF8.GetBytes(payload), src);
 
     /// <summary>
-    /// Sends <c>(room, event, connectionId, src, payload)</c> to one connection, the seed's <c>SendToClient</c>.
+    /// Sends <c>(room, event, connectionId, src, payload)</c> to one connection.
     /// Returns false when the connection is unknown.
     /// </summary>
     public static Task<bool> SendToConnectionAsync(this IGrainFactory grains, string connectionId, string @event, byte[] payload, string room = EventNames.RootRoom, string src = "") =>

@@ -2,7 +2,7 @@ using System.Net.WebSockets;
 
 namespace WsRooms.Protocol;
 
-/// <summary>The WebSocket close codes the protocol uses, by what they mean (PROTOCOL.md, "Close codes").</summary>
+/// <summary>The WebSocket close codes the protocol uses, by what they mean (docs/protocol.md).</summary>
 public static class CloseCodes
 {
     public const WebSocketCloseStatus Normal = WebSocketCloseStatus.NormalClosure;                 // 1000

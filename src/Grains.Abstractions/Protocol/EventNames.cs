@@ -1,6 +1,6 @@
 namespace WsRooms.Protocol;
 
-/// <summary>The event and room names the protocol gives a meaning to (see PROTOCOL.md).</summary>
+/// <summary>The event and room names the protocol gives a meaning to (see docs/protocol.md).</summary>
 public static class EventNames
 {
     /// <summary>The room every connection is in from its first frame to its last.</summary>

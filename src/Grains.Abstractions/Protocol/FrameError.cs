@@ -36,7 +36,7 @@ public enum FrameError
     InvalidUtf8,
 }
 
-/// <summary>Maps a <see cref="FrameError"/> to the close code PROTOCOL.md gives it.</summary>
+/// <summary>Maps a <see cref="FrameError"/> to the close code the protocol gives it (docs/protocol.md).</summary>
 public static class FrameErrorExtensions
 {
     /// <summary>

@@ -1,7 +1,7 @@
 namespace WsRooms.Protocol;
 
 /// <summary>
-/// Size limits a frame must keep (PROTOCOL.md, "Frame"). The defaults are the protocol's; an edge host
+/// Size limits a frame must keep (docs/protocol.md). The defaults are the protocol's; an edge host
 /// binds its own from configuration (<c>WsRooms:Limits</c>).
 /// </summary>
 public sealed class FrameLimits
@@ -9,10 +9,10 @@ public sealed class FrameLimits
     /// <summary>The smallest possible frame: five empty fields, five 4-byte lengths.</summary>
     public const int HeaderBytes = 20;
 
-    /// <summary>A fresh copy of the limits PROTOCOL.md gives (a copy, so that nobody can change them for everyone).</summary>
+    /// <summary>A fresh copy of the protocol's limits (a copy, so that nobody can change them for everyone).</summary>
     public static FrameLimits Default => new();
 
-    /// <summary>Largest whole message in bytes. Default 64 KiB, the seed's.</summary>
+    /// <summary>Largest whole message in bytes. Default 64 KiB, the protocol's.</summary>
     public int MaxMessageBytes { get; set; } = 64 * 1024;
 
     /// <summary>Largest room name in UTF-8 bytes (a room name has at least one). Default 128.</summary>

@@ -32,7 +32,7 @@ public readonly ref struct FrameView
 }
 
 /// <summary>
-/// Reads the wire frame of PROTOCOL.md. Never throws on bad input: every refusal is a <see cref="FrameError"/>.
+/// Reads the wire frame of docs/protocol.md. Never throws on bad input: every refusal is a <see cref="FrameError"/>.
 /// </summary>
 /// <remarks>
 /// <code>

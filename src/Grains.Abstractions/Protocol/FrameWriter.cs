@@ -4,7 +4,7 @@ using System.Text;
 
 namespace WsRooms.Protocol;
 
-/// <summary>Writes the wire frame of PROTOCOL.md into a span, an <see cref="IBufferWriter{T}"/> or a new array.</summary>
+/// <summary>Writes the wire frame of docs/protocol.md into a span, an <see cref="IBufferWriter{T}"/> or a new array.</summary>
 public static class FrameWriter
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);

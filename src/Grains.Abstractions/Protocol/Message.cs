@@ -4,7 +4,7 @@ using System.Text;
 namespace WsRooms.Protocol;
 
 /// <summary>
-/// One protocol message: the seed's <c>Message</c>. It is what travels between edge hosts and grains, so it is an
+/// One protocol message (docs/protocol.md). It is what travels between edge hosts and grains, so it is an
 /// immutable Orleans contract: the payload array is never changed after construction, which lets Orleans pass
 /// it between grains without copying.
 /// </summary>
@@ -21,7 +21,7 @@ public sealed record Message(
     [property: Id(3)] string Src,
     [property: Id(4)] byte[] Payload)
 {
-    /// <summary>Decodes one frame; the seed's <c>BytesToMessage</c>. Returns the reason on failure, never throws.</summary>
+    /// <summary>Decodes one frame. Returns the reason on failure, never throws.</summary>
     public static FrameError TryParse(ReadOnlySpan<byte> frame, FrameLimits limits, out Message? message)
     {
         var error = FrameReader.TryRead(frame, limits, out var view);
@@ -40,7 +40,7 @@ public sealed record Message(
     /// <summary>The frame's size in bytes.</summary>
     public int GetFrameLength() => FrameWriter.GetFrameLength(Room, Event, Dst, Src, Payload.Length);
 
-    /// <summary>Encodes the message as a new frame; the seed's <c>Message.Bytes()</c>.</summary>
+    /// <summary>Encodes the message as a new frame.</summary>
     public byte[] ToBytes() => FrameWriter.ToArray(Room, Event, Dst, Src, Payload);
 
     /// <summary>Encodes the message into <paramref name="writer"/> (for pooled buffers).</summary>

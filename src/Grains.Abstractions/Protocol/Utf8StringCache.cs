@@ -5,7 +5,7 @@ namespace WsRooms.Protocol;
 /// <summary>
 /// Turns the short UTF-8 fields of a frame (room, event, ids) into strings without allocating when the same bytes
 /// were seen recently: a fixed table of recent strings, indexed by a hash of the bytes. Every frame of a busy room
-/// carries the same room and event names, so parsing then allocates only the payload (issue #4's target).
+/// carries the same room and event names, so parsing then allocates only the payload.
 /// </summary>
 /// <remarks>
 /// Lock-free: a slot holds one immutable entry and is overwritten by the last writer; a reader compares the bytes

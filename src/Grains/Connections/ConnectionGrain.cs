@@ -147,7 +147,7 @@ internal sealed partial class ConnectionGrain(
 
         if (room == EventNames.RootRoom)
         {
-            return true; // root cannot be left (PROTOCOL.md)
+            return true; // root cannot be left (docs/protocol.md)
         }
 
         // The room first, then our record: if the room call fails we still list the room, and closing removes us.

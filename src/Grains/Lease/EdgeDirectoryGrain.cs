@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
-using Orleans.Concurrency;
 using Microsoft.Extensions.Options;
 using WsRooms.Grains.Storage;
 
@@ -251,11 +250,4 @@ internal sealed partial class EdgeDirectoryGrain(
         [LoggerMessage(EventId = 5006, Level = LogLevel.Information, Message = "Edge directory reactivated with {Count} known edges; each has one lease to renew")]
         public static partial void Reloaded(ILogger logger, int count);
     }
-}
-
-/// <summary>How a reaper reports back to the directory. Infrastructure; not for application code.</summary>
-public interface IEdgeDirectoryCallback : IGrainWithStringKey
-{
-    [OneWay]
-    Task ExpiryFinishedAsync(string edgeId, string instance, bool succeeded);
 }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
-using Orleans.Concurrency;
 using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
 using WsRooms.Grains.Storage;
 using WsRooms.Protocol;
 
@@ -9,6 +9,7 @@ namespace WsRooms.Grains.Lease;
 /// <summary>Closes what a lapsed edge host left open. Keyed by the edge id. Infrastructure; not for application code.</summary>
 public interface IEdgeReaperGrain : IGrainWithStringKey
 {
+    /// <summary>Closes what process <paramref name="instance"/> of the edge left open, then tells <paramref name="directory"/>.</summary>
     [OneWay]
     Task ExpireAsync(string instance, IEdgeDirectoryCallback directory);
 }

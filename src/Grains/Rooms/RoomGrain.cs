@@ -83,7 +83,7 @@ internal sealed partial class RoomGrain(
 
         if (State.Members.ContainsKey(connectionId))
         {
-            // Joining again only repeats the join_ack (PROTOCOL.md); nobody else hears of it.
+            // Joining again only repeats the join_ack (docs/protocol.md); nobody else hears of it.
             PostJoinAck(connectionId, edgeId);
             return false;
         }
@@ -295,7 +295,7 @@ internal sealed partial class RoomGrain(
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>The seed's room GC: a room with nobody in it and no attached edge goes away.</summary>
+    /// <summary>A room with nobody in it and no attached edge goes away: rooms cost nothing while unused.</summary>
     private void CollectIfEmpty()
     {
         if (IsEmpty)

@@ -4,7 +4,7 @@ namespace WsRooms.Grains.Storage;
 /// Storage for state that grows with its number of items (a room's members, an edge host's connections): one row
 /// per item, grouped in partitions. Adding or removing one item writes one row, whatever the partition's size, so
 /// a room of 50,000 members costs the same per join as a room of two, and no stored entity grows past a few
-/// hundred bytes (Azure Table entities are capped near 1 MiB; Azurite refuses updates above ~767 KiB).
+/// hundred bytes (Azure Table entities are capped near 1 MiB, and its emulator refuses smaller ones already).
 /// </summary>
 /// <remarks>
 /// Each partition has one writer at a time (the grain that owns it), so there is no concurrency control here.
