@@ -45,8 +45,6 @@ internal sealed partial class RoomGrain(
     private string[] _fanOutEdges = [];
     private string _room = "";
 
-    private RoomState State => _state;
-
     private string Partition => RowPartitions.Room(_room);
 
     private bool IsRoot => _room == EventNames.RootRoom;
@@ -58,11 +56,11 @@ internal sealed partial class RoomGrain(
         {
             if (row.Row.StartsWith(RowPartitions.MemberPrefix, StringComparison.Ordinal))
             {
-                State.Members[row.Row[RowPartitions.MemberPrefix.Length..]] = row.Value;
+                _state.Members[row.Row[RowPartitions.MemberPrefix.Length..]] = row.Value;
             }
             else if (row.Row.StartsWith(RowPartitions.AttachedEdgePrefix, StringComparison.Ordinal))
             {
-                State.AttachedEdges.Add(row.Row[RowPartitions.AttachedEdgePrefix.Length..]);
+                _state.AttachedEdges.Add(row.Row[RowPartitions.AttachedEdgePrefix.Length..]);
             }
         }
 
@@ -81,7 +79,7 @@ internal sealed partial class RoomGrain(
         ArgumentException.ThrowIfNullOrEmpty(connectionId);
         ArgumentException.ThrowIfNullOrEmpty(edgeId);
 
-        if (State.Members.ContainsKey(connectionId))
+        if (_state.Members.ContainsKey(connectionId))
         {
             // Joining again only repeats the join_ack (docs/protocol.md); nobody else hears of it.
             PostJoinAck(connectionId, edgeId);
@@ -89,7 +87,7 @@ internal sealed partial class RoomGrain(
         }
 
         await WriteAsync(() => store.UpsertAsync(Partition, RowPartitions.MemberPrefix + connectionId, edgeId));
-        State.Members.Add(connectionId, edgeId);
+        _state.Members.Add(connectionId, edgeId);
         AddToIndex(edgeId);
         SiloMetrics.Joins.Add(1);
 
@@ -116,7 +114,7 @@ internal sealed partial class RoomGrain(
     public async Task<JoinResult> TryAddMemberAsync(string connectionId, string edgeId, int maxMembers)
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionId);
-        if (maxMembers > 0 && State.Members.Count >= maxMembers && !State.Members.ContainsKey(connectionId))
+        if (maxMembers > 0 && _state.Members.Count >= maxMembers && !_state.Members.ContainsKey(connectionId))
         {
             SiloMetrics.RoomFull();
             return JoinResult.RoomFull; // WsRooms:Quotas:MaxMembersPerRoom; the edge tells the client
@@ -130,11 +128,11 @@ internal sealed partial class RoomGrain(
         ArgumentException.ThrowIfNullOrEmpty(connectionId);
         ArgumentException.ThrowIfNullOrEmpty(edgeId);
 
-        var wasMember = State.Members.ContainsKey(connectionId);
+        var wasMember = _state.Members.ContainsKey(connectionId);
         if (wasMember)
         {
             await WriteAsync(() => store.DeleteAsync(Partition, RowPartitions.MemberPrefix + connectionId));
-            State.Members.Remove(connectionId, out var memberEdge);
+            _state.Members.Remove(connectionId, out var memberEdge);
             RemoveFromIndex(memberEdge!);
             SiloMetrics.Leaves.Add(1);
         }
@@ -169,7 +167,7 @@ internal sealed partial class RoomGrain(
         ArgumentNullException.ThrowIfNull(payload);
 
         // Root without presence has no member list: every connection of an attached edge is in root.
-        var allowed = State.Members.ContainsKey(senderId) || (IsRoot && State.AttachedEdges.Count > 0);
+        var allowed = _state.Members.ContainsKey(senderId) || (IsRoot && _state.AttachedEdges.Count > 0);
         if (!allowed)
         {
             Log.BroadcastFromNonMemberDropped(logger, _room, senderId, @event);
@@ -192,15 +190,15 @@ internal sealed partial class RoomGrain(
     }
 
     public Task<IReadOnlyList<string>> GetMembersAsync() =>
-        Task.FromResult<IReadOnlyList<string>>([.. State.Members.Keys]);
+        Task.FromResult<IReadOnlyList<string>>([.. _state.Members.Keys]);
 
     public async Task AttachEdgeAsync(string edgeId)
     {
         ArgumentException.ThrowIfNullOrEmpty(edgeId);
-        if (!State.AttachedEdges.Contains(edgeId))
+        if (!_state.AttachedEdges.Contains(edgeId))
         {
             await WriteAsync(() => store.UpsertAsync(Partition, RowPartitions.AttachedEdgePrefix + edgeId, ""));
-            State.AttachedEdges.Add(edgeId);
+            _state.AttachedEdges.Add(edgeId);
             RebuildEdgeLists();
         }
     }
@@ -208,17 +206,17 @@ internal sealed partial class RoomGrain(
     public async Task DetachEdgeAsync(string edgeId)
     {
         ArgumentException.ThrowIfNullOrEmpty(edgeId);
-        if (State.AttachedEdges.Contains(edgeId))
+        if (_state.AttachedEdges.Contains(edgeId))
         {
             await WriteAsync(() => store.DeleteAsync(Partition, RowPartitions.AttachedEdgePrefix + edgeId));
-            State.AttachedEdges.Remove(edgeId);
+            _state.AttachedEdges.Remove(edgeId);
             RebuildEdgeLists();
         }
 
         CollectIfEmpty();
     }
 
-    private bool IsEmpty => State.Members.Count == 0 && State.AttachedEdges.Count == 0;
+    private bool IsEmpty => _state.Members.Count == 0 && _state.AttachedEdges.Count == 0;
 
     /// <summary>One delivery, shared by every target edge (it is immutable); allocation does not grow with members.</summary>
     private void FanOut(Message message, string? except)
@@ -229,9 +227,9 @@ internal sealed partial class RoomGrain(
         // The sender's edge has nobody else to deliver to when the sender is its only member and it is not attached.
         string? skip = null;
         if (except is not null
-            && State.Members.TryGetValue(except, out var senderEdge)
+            && _state.Members.TryGetValue(except, out var senderEdge)
             && _membersPerEdge[senderEdge] == 1
-            && !State.AttachedEdges.Contains(senderEdge))
+            && !_state.AttachedEdges.Contains(senderEdge))
         {
             skip = senderEdge;
         }
@@ -261,13 +259,13 @@ internal sealed partial class RoomGrain(
     private byte[] MemberListJson(string joiner)
     {
         var budget = Math.Max(outboxOptions.Value.MaxBatchBytes - JoinAckOverheadBytes - (2 * joiner.Length), 256);
-        var buffer = new ArrayBufferWriter<byte>(Math.Min(2 + (State.Members.Count * 40), budget + 64));
+        var buffer = new ArrayBufferWriter<byte>(Math.Min(2 + (_state.Members.Count * 40), budget + 64));
         var truncated = false;
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartArray();
             writer.WriteStringValue(joiner);
-            foreach (var member in State.Members.Keys)
+            foreach (var member in _state.Members.Keys)
             {
                 if (member == joiner)
                 {
@@ -289,7 +287,7 @@ internal sealed partial class RoomGrain(
 
         if (truncated)
         {
-            Log.JoinAckTruncated(logger, _room, State.Members.Count, budget);
+            Log.JoinAckTruncated(logger, _room, _state.Members.Count, budget);
         }
 
         return buffer.WrittenSpan.ToArray();
@@ -324,7 +322,7 @@ internal sealed partial class RoomGrain(
     private void RebuildIndex()
     {
         _membersPerEdge.Clear();
-        foreach (var edge in State.Members.Values)
+        foreach (var edge in _state.Members.Values)
         {
             CollectionsMarshal.GetValueRefOrAddDefault(_membersPerEdge, edge, out _)++;
         }
@@ -360,9 +358,9 @@ internal sealed partial class RoomGrain(
     private void RebuildEdgeLists()
     {
         _memberEdges = [.. _membersPerEdge.Keys];
-        _fanOutEdges = State.AttachedEdges.Count == 0
+        _fanOutEdges = _state.AttachedEdges.Count == 0
             ? _memberEdges
-            : [.. _membersPerEdge.Keys.Union(State.AttachedEdges, StringComparer.Ordinal)];
+            : [.. _membersPerEdge.Keys.Union(_state.AttachedEdges, StringComparer.Ordinal)];
     }
 
     private static partial class Log
