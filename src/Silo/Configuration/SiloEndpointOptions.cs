@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using WsRooms.Hosting;
 
 namespace WsRooms.Silo.Configuration;
@@ -10,14 +11,14 @@ public sealed class SiloEndpointOptions
     /// <summary>The configuration section the options are bound from.</summary>
     public const string SectionName = "Orleans";
 
-    /// <summary><c>Orleans:SiloPort</c>: silo-to-silo traffic (default 11111, Orleans' own default).</summary>
-    public int SiloPort { get; set; } = 11111;
+    /// <summary><c>Orleans:SiloPort</c>: silo-to-silo traffic (default Orleans' own, 11111).</summary>
+    public int SiloPort { get; set; } = EndpointOptions.DEFAULT_SILO_PORT;
 
     /// <summary>
-    /// <c>Orleans:GatewayPort</c>: where edge hosts (Orleans clients) connect (default 30000, Orleans' own default,
-    /// which an edge host with no <c>Orleans:GatewayPorts</c> connects to).
+    /// <c>Orleans:GatewayPort</c>: where edge hosts (Orleans clients) connect (default Orleans' own, 30000, which is
+    /// also where an edge host with no <c>Orleans:GatewayPorts</c> looks).
     /// </summary>
-    public int GatewayPort { get; set; } = 30000;
+    public int GatewayPort { get; set; } = EndpointOptions.DEFAULT_GATEWAY_PORT;
 
     /// <summary>
     /// <c>Orleans:PrimarySiloPort</c> (Localhost clustering): 0, the default, makes this silo the primary; otherwise
