@@ -1,12 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using WsRooms.Delivery;
 using WsRooms.Hosting;
 using WsRooms.Hosting.AzureStorage;
 using WsRooms.Silo.Configuration;
@@ -89,7 +89,8 @@ builder.UseOrleans(silo =>
         silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = responseTimeout);
     }
 
-    silo.AddWsRooms(outbox => builder.Configuration.GetSection("WsRooms:Outbox").Bind(outbox));
+    silo.AddWsRooms();
+    silo.Services.AddOptions<EdgeOutboxOptions>().BindConfiguration("WsRooms:Outbox");
     silo.AddWsRoomsHealthEndpoint(); // WsRooms:Health:Port (0: off): /healthz, /readyz, /metrics
     silo.AddWsRoomsPushStreams();
 
