@@ -50,6 +50,7 @@ builder.UseOrleansClient(client =>
     }
     else
     {
+        // Orleans' default gateway port: where a silo started with no settings listens.
         client.UseLocalhostClustering(serviceId: identity.ServiceId, clusterId: identity.ClusterId);
     }
 
