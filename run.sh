@@ -8,8 +8,9 @@ usage() {
   cat <<'EOF'
 Usage: ./run.sh [options]
 
-Builds (Release) and starts a local WsRooms cluster: silos with in-memory storage and streams,
-and edge hosts serving the WebSocket endpoint /ws and the try-it page /. Ctrl-C stops everything.
+Builds (Release) and starts a local WsRooms cluster: silos with in-memory storage, and edge hosts
+serving the WebSocket endpoint /ws and the try-it page /; deliveries reach the edge hosts on push
+streams. Ctrl-C stops everything.
 
 Options:
   --port P      HTTP port of the first edge host (default 8080); edge n listens on P+n-1
@@ -17,7 +18,6 @@ Options:
   --silos N     number of silos forming one cluster (default 1); silo 1 is the primary
   --azure       run against Azurite (the Azure Storage emulator, installed from tools/package.json and
                 started here): Azure Table clustering and grain state, so state survives silo restarts
-  --azure-queues  with --azure, also carry deliveries on Azure Queue streams (default: push streams)
   --no-build    skip the build and run what is already in bin/Release
   --follow      also print the processes' logs here as they are written
   -h, --help    show this help
@@ -47,7 +47,6 @@ silos=1
 build=1
 follow=0
 azure=0
-azure_queues=0
 
 die() { echo "run.sh: $*" >&2; exit 2; }
 is_count() { [[ $1 =~ ^[1-9][0-9]*$ ]] && (( $1 <= 64 )); }
@@ -59,7 +58,6 @@ while (( $# )); do
     --silos)    is_count "${2:-}" || die "--silos needs a number from 1 to 64"; silos=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --azure)    azure=1; shift ;;
-    --azure-queues) azure=1; azure_queues=1; shift ;;
     --follow)   follow=1; shift ;;
     -h|--help)  usage; exit 0 ;;
     *)          usage >&2; die "unknown option: $1" ;;
@@ -249,7 +247,6 @@ if (( azure )); then
   done
   connection_string=$(tools/azurite.sh --connection-string "$azurite_port")
   azure_args=(--WsRooms:Clustering AzureStorage --WsRooms:Azure:ConnectionString "$connection_string")
-  if (( azure_queues )); then azure_args+=(--WsRooms:Streams:Provider AzureQueue); fi
   provider_args=("${azure_args[@]}" --WsRooms:GrainStorage AzureTable --Orleans:AdvertisedIPAddress 127.0.0.1)
   edge_provider_args=("${azure_args[@]}")
 fi

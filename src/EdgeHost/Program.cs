@@ -1,29 +1,29 @@
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
-using WsRooms.Delivery;
 using WsRooms.Edge;
 using WsRooms.EdgeHost;
 using WsRooms.Hosting;
+using WsRooms.Hosting.AzureStorage;
 
 // The default edge host: the reusable edge (src/Edge) plus one sample handler and the try-it page.
 // A team's own host is this file with its own handlers and authorization hook.
 var builder = WebApplication.CreateBuilder(args);
 
-var cluster = EdgeClusterOptions.Load(builder.Configuration, out var errors);
-if (cluster is null)
+// What decides how the Orleans client is built is read now, by the rules the container checks again at start;
+// every problem is reported at once, one line per key.
+var problems = new List<string>();
+var identity = builder.AddStartupOptions(ClusterIdentityOptions.SectionName, new ClusterIdentityOptionsValidator(), problems);
+var clustering = builder.AddStartupOptions(ClusteringOptions.SectionName, new ClusteringOptionsValidator(), problems).Clustering;
+var gateways = builder.AddStartupOptions(EdgeClusterOptions.SectionName, new EdgeClusterOptionsValidator(), problems);
+var azure = builder.AddStartupOptions(AzureStorageOptions.SectionName, new AzureStorageOptionsValidator(
+    clustering == ClusteringProvider.AzureStorage ? $"{ClusteringOptions.ClusteringKey} is AzureStorage" : null), problems);
+// The Orleans Dashboard, an option (on the silos too): its UI at /dashboard.
+var dashboard = builder.AddStartupOptions<WsRoomsDashboardOptions>(WsRoomsDashboardOptions.SectionName, validator: null, problems).Enabled;
+if (problems.Count > 0)
 {
-    await Console.Error.WriteLineAsync("WsRooms edge host: invalid configuration:");
-    foreach (var error in errors)
-    {
-        await Console.Error.WriteLineAsync("  " + error);
-    }
-
-    return 2;
+    return await StartupOptions.ReportInvalidAsync("WsRooms edge host", problems);
 }
-
-// The Orleans Dashboard, an option (WsRooms:Dashboard:Enabled, on the silos too): its UI at /dashboard.
-var dashboard = builder.Configuration.GetValue<bool>("WsRooms:Dashboard:Enabled");
 
 builder.UseOrleansClient(client =>
 {
@@ -32,40 +32,29 @@ builder.UseOrleansClient(client =>
         client.AddDashboard();
     }
 
-    if (cluster.Clustering == ClusteringProvider.AzureStorage)
+    if (clustering == ClusteringProvider.AzureStorage)
     {
         // The gateways are whatever silos the membership table lists as active.
-        client.UseAzureStorageClustering(o => o.TableServiceClient = cluster.Azure.CreateTableServiceClient());
+        client.UseAzureStorageClustering(o => o.TableServiceClient = azure.CreateTableServiceClient());
         client.Configure<ClusterOptions>(o =>
         {
-            o.ClusterId = cluster.ClusterId;
-            o.ServiceId = cluster.ServiceId;
+            o.ClusterId = identity.ClusterId;
+            o.ServiceId = identity.ServiceId;
         });
         // Silos that come back after a full restart are found within this, not Orleans' default minute.
         client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(10));
     }
+    else if (gateways.GatewayPorts.Length > 0)
+    {
+        client.UseLocalhostClustering(gateways.GatewayPorts, identity.ServiceId, identity.ClusterId);
+    }
     else
     {
-        client.UseLocalhostClustering(cluster.GatewayPorts, cluster.ServiceId, cluster.ClusterId);
+        // Orleans' default gateway port: where a silo started with no settings listens.
+        client.UseLocalhostClustering(serviceId: identity.ServiceId, clusterId: identity.ClusterId);
     }
 
-    if (cluster.Streams == StreamsProvider.AzureQueue)
-    {
-        // Same provider name and queues as the silos; the edge only subscribes (the silos read the queues).
-        client.AddAzureQueueStreams(EdgeStreams.ProviderName, (OptionsBuilder<AzureQueueOptions> queues) => queues.Configure(q =>
-        {
-            q.QueueServiceClient = cluster.Azure.CreateQueueServiceClient();
-            q.QueueNames = [.. ProviderSettings.QueueNames(cluster.ServiceId, cluster.QueueCount)];
-        }));
-    }
-    else if (cluster.Streams == StreamsProvider.Memory)
-    {
-        client.AddWsRoomsMemoryStreams();
-    }
-    else
-    {
-        client.AddWsRoomsStreams();
-    }
+    client.AddWsRoomsStreams();
 });
 
 builder.Services

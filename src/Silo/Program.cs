@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -9,8 +8,9 @@ using Orleans.Configuration;
 using Orleans.Dashboard;
 using WsRooms.Grains.Hosting;
 using WsRooms.Hosting;
-using WsRooms.Observability;
-using WsRooms.Silo;
+using WsRooms.Hosting.AzureStorage;
+using WsRooms.Silo.Configuration;
+using WsRooms.Silo.Health;
 
 // Content root = the output folder, so appsettings.json is found whatever the working directory.
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
@@ -27,89 +27,94 @@ builder.Logging.AddSimpleConsole(o =>
     o.UseUtcTimestamp = true;
 });
 
-var settings = SiloSettings.Load(builder.Configuration, out var errors);
-if (settings is null)
+// What decides how the silo is built is read now, by the rules the container checks again at start; every
+// problem is reported at once, one line per key.
+var problems = new List<string>();
+var identity = builder.AddStartupOptions(ClusterIdentityOptions.SectionName, new ClusterIdentityOptionsValidator(), problems);
+var clustering = builder.AddStartupOptions(ClusteringOptions.SectionName, new ClusteringOptionsValidator(), problems).Clustering;
+var grainStorage = builder.AddStartupOptions(SiloStorageOptions.SectionName, new SiloStorageOptionsValidator(), problems).GrainStorage;
+var endpoints = builder.AddStartupOptions(SiloEndpointOptions.SectionName, new SiloEndpointOptionsValidator(clustering), problems);
+var membership = builder.AddStartupOptions(SiloMembershipOptions.SectionName, new SiloMembershipOptionsValidator(), problems);
+var messaging = builder.AddStartupOptions(SiloMessagingTimeoutOptions.SectionName, new SiloMessagingTimeoutOptionsValidator(), problems);
+var dashboard = builder.AddStartupOptions<WsRoomsDashboardOptions>(WsRoomsDashboardOptions.SectionName, validator: null, problems).Enabled;
+var azureNeededBy = string.Join(", ", new[]
 {
-    await Console.Error.WriteLineAsync("WsRooms silo: invalid configuration:");
-    foreach (var error in errors)
-    {
-        await Console.Error.WriteLineAsync("  " + error);
-    }
-
-    return 2;
+    clustering == ClusteringProvider.AzureStorage ? $"{ClusteringOptions.ClusteringKey} is AzureStorage" : null,
+    grainStorage == GrainStorageProvider.AzureTable ? $"{SiloStorageOptions.GrainStorageKey} is AzureTable" : null,
+}.OfType<string>());
+var azure = builder.AddStartupOptions(AzureStorageOptions.SectionName, new AzureStorageOptionsValidator(azureNeededBy.Length == 0 ? null : azureNeededBy), problems);
+if (problems.Count > 0)
+{
+    return await StartupOptions.ReportInvalidAsync("WsRooms silo", problems);
 }
 
 builder.UseOrleans(silo =>
 {
-    if (settings.Clustering == ClusteringProvider.AzureStorage)
+    if (clustering == ClusteringProvider.AzureStorage)
     {
         // Table membership: silos and edge hosts find each other in the storage account, wherever they run.
-        silo.UseAzureStorageClustering(o => o.TableServiceClient = settings.Azure.CreateTableServiceClient());
+        silo.UseAzureStorageClustering(o => o.TableServiceClient = azure.CreateTableServiceClient());
         silo.Configure<ClusterOptions>(o =>
         {
-            o.ClusterId = settings.ClusterId;
-            o.ServiceId = settings.ServiceId;
+            o.ClusterId = identity.ClusterId;
+            o.ServiceId = identity.ServiceId;
         });
-        if (settings.AdvertisedIPAddress is { } advertised)
+        if (endpoints.AdvertisedAddress is { } advertised)
         {
-            silo.ConfigureEndpoints(advertised, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(advertised));
+            silo.ConfigureEndpoints(advertised, endpoints.SiloPort, endpoints.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(advertised));
         }
         else
         {
-            silo.ConfigureEndpoints(settings.SiloPort, settings.GatewayPort, AddressFamily.InterNetwork, listenOnAnyHostAddress: true);
+            silo.ConfigureEndpoints(endpoints.SiloPort, endpoints.GatewayPort, AddressFamily.InterNetwork, listenOnAnyHostAddress: true);
         }
     }
     else
     {
         // Loopback clustering: several silos on one machine, the first (PrimarySiloPort 0) being the rendezvous.
-        silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, settings.PrimarySiloEndpoint, settings.ServiceId, settings.ClusterId);
+        silo.UseLocalhostClustering(endpoints.SiloPort, endpoints.GatewayPort, endpoints.PrimarySiloEndpoint, identity.ServiceId, identity.ClusterId);
     }
 
-    if (settings.ProbeTimeout is not null || settings.NumMissedProbesLimit is not null)
+    if (membership.ProbeTimeout is not null || membership.NumMissedProbesLimit is not null)
     {
-        // Tests only: notice a killed silo in seconds. Production keeps Orleans' defaults (FIELD-NOTES: 7-18 s).
+        // Tests that kill silos notice the death in seconds; unset keeps Orleans' values, which ride out long pauses.
         silo.Configure<ClusterMembershipOptions>(o =>
         {
-            o.ProbeTimeout = settings.ProbeTimeout ?? o.ProbeTimeout;
-            o.NumMissedProbesLimit = settings.NumMissedProbesLimit ?? o.NumMissedProbesLimit;
+            o.ProbeTimeout = membership.ProbeTimeout ?? o.ProbeTimeout;
+            o.NumMissedProbesLimit = membership.NumMissedProbesLimit ?? o.NumMissedProbesLimit;
         });
     }
 
-    if (settings.ResponseTimeout is { } responseTimeout)
+    if (messaging.ResponseTimeout is { } responseTimeout)
     {
         silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = responseTimeout);
     }
 
-    silo.AddWsRooms(outbox => builder.Configuration.GetSection("WsRooms:Outbox").Bind(outbox));
+    silo.AddWsRooms();
     silo.AddWsRoomsHealthEndpoint(); // WsRooms:Health:Port (0: off): /healthz, /readyz, /metrics
+    silo.AddWsRoomsPushStreams();
 
-    // The Orleans Dashboard, an option: the silo collects grain and silo statistics; an edge host with the same
-    // option serves the UI at /dashboard (the dashboard's way of being hosted on an Orleans client).
-    if (builder.Configuration.GetValue<bool>("WsRooms:Dashboard:Enabled"))
+    // The silo collects grain and silo statistics; an edge host with the same option serves the UI at /dashboard
+    // (the dashboard's way of being hosted on an Orleans client).
+    if (dashboard)
     {
         silo.AddDashboard();
     }
 
-    if (settings.GrainStorage == GrainStorageProvider.AzureTable)
+    if (grainStorage == GrainStorageProvider.AzureTable)
     {
-        silo.AddWsRoomsAzureTableStorage(settings.Azure.CreateTableServiceClient);
+        silo.AddWsRoomsAzureTableStorage(azure.CreateTableServiceClient);
     }
     else
     {
         silo.AddWsRoomsMemoryStorage();
     }
-
-    silo.AddWsRoomsPushStreams();
 });
 
 using var host = builder.Build();
 var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("WsRooms.Silo");
-SiloLog.Starting(logger, settings.ClusterId, settings.SiloPort, settings.GatewayPort, settings.PrimarySiloPort, settings.PullingPeriodMs);
-SiloLog.Providers(logger, settings.Clustering, settings.GrainStorage, settings.Streams,
-    settings.Clustering == ClusteringProvider.AzureStorage || settings.GrainStorage == GrainStorageProvider.AzureTable || settings.Streams == StreamsProvider.AzureQueue
-        ? settings.Azure.Describe()
-        : "none");
-host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(() => SiloLog.Stopped(logger));
+Log.Starting(logger, identity.ClusterId, endpoints.SiloPort, endpoints.GatewayPort, endpoints.PrimarySiloPort);
+Log.Providers(logger, clustering, grainStorage, azureNeededBy.Length == 0 ? "none" : azure.Describe());
+host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(() => Log.Stopped(logger));
 
 try
 {
@@ -120,23 +125,5 @@ try
 catch (OptionsValidationException ex)
 {
     // Options checked at start (e.g. WsRooms:Outbox:*): one clear message instead of a stack trace.
-    await Console.Error.WriteLineAsync("WsRooms silo: invalid configuration:");
-    foreach (var failure in ex.Failures)
-    {
-        await Console.Error.WriteLineAsync("  " + failure);
-    }
-
-    return 2;
-}
-
-internal static partial class SiloLog
-{
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Starting silo: cluster {ClusterId}, silo port {SiloPort}, gateway port {GatewayPort}, primary silo port {PrimarySiloPort} (0 = this one), stream pulling period {PullingPeriodMs} ms (Memory and AzureQueue streams only)")]
-    public static partial void Starting(ILogger logger, string clusterId, int siloPort, int gatewayPort, int primarySiloPort, int pullingPeriodMs);
-
-    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Providers: clustering {Clustering}, grain storage {GrainStorage}, streams {Streams}; Azure storage: {Storage}")]
-    public static partial void Providers(ILogger logger, ClusteringProvider clustering, GrainStorageProvider grainStorage, StreamsProvider streams, string storage);
-
-    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Silo stopped")]
-    public static partial void Stopped(ILogger logger);
+    return await StartupOptions.ReportInvalidAsync("WsRooms silo", ex.Failures);
 }

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using WsRooms.Edge.Delivery;
 using WsRooms.EndToEnd.Tests.Infrastructure;
-using WsRooms.Observability;
+using WsRooms.Silo.Health;
 
 namespace WsRooms.EndToEnd.Tests;
 

@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using WsRooms.Delivery;
 using WsRooms.Grains.Hosting;
-using WsRooms.Observability;
+using WsRooms.Silo.Health;
 using WsRooms.Streaming;
 
 namespace WsRooms.EndToEnd.Tests.Infrastructure;

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace WsRooms.Silo.Health;
+
+/// <summary>
+/// The exporters of the silo's meters: the libraries only publish them (System.Diagnostics.Metrics); the host
+/// chooses where they go.
+/// </summary>
+internal static class SiloMetricsExporters
+{
+    /// <summary>
+    /// The meters exported: those src/Grains publishes (SiloMetrics, the edge outbox), Orleans' and the .NET runtime's.
+    /// </summary>
+    public static readonly string[] MeterNames = ["WsRooms.Silo", "WsRooms.EdgeOutbox", "Microsoft.Orleans", "System.Runtime"];
+
+    /// <summary>
+    /// A Prometheus exporter (served by <c>MapPrometheusScrapingEndpoint</c>), and an OTLP exporter when
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, the variable OpenTelemetry's own configuration reads.
+    /// </summary>
+    public static IServiceCollection AddSiloMetricsExporters(this IServiceCollection services)
+    {
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("wsrooms-silo"))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(MeterNames);
+                metrics.AddPrometheusExporter();
+                if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT")))
+                {
+                    metrics.AddOtlpExporter();
+                }
+            });
+        return services;
+    }
+}
