@@ -58,10 +58,6 @@ builder.UseOrleansClient(client =>
             q.QueueNames = [.. ProviderSettings.QueueNames(cluster.ServiceId, cluster.QueueCount)];
         }));
     }
-    else if (cluster.Streams == StreamsProvider.Memory)
-    {
-        client.AddWsRoomsMemoryStreams();
-    }
     else
     {
         client.AddWsRoomsStreams();

@@ -27,7 +27,6 @@ internal sealed partial class EdgeStreamSubscriber(
     : IHostedLifecycleService, IAsyncObserver<EdgeBatch>
 {
     private readonly WsRoomsEdgeOptions _options = options.Value;
-    private const string ProbeEvent = "wsrooms.probe";
 
     // Resubscribing after the cluster connection comes back: first retry, and the longest wait between two.
     private static readonly TimeSpan ResubscribeFirstDelay = TimeSpan.FromMilliseconds(200);
@@ -35,7 +34,6 @@ internal sealed partial class EdgeStreamSubscriber(
 
     private readonly SemaphoreSlim _subscribeGate = new(1, 1);
     private readonly BatchSequenceFilter _repeats = new();
-    private volatile DeliveryProbe? _probe;
 
     // ----- start and stop -----
 
@@ -55,61 +53,8 @@ internal sealed partial class EdgeStreamSubscriber(
             await client.GetRoom(EventNames.RootRoom).AttachEdgeAsync(identity.Id).ConfigureAwait(false);
         }
 
-        await ProbeDeliveryPathAsync(cancellationToken).ConfigureAwait(false);
         readiness.MarkSubscribed();
         Log.Ready(logger, identity.Id);
-    }
-
-    /// <summary>
-    /// Sends one message to this edge through the cluster (a probe connection grain → the outbox → this edge's stream)
-    /// and waits until it arrives, before the edge says it is ready: the whole path works before the first client
-    /// depends on it. With Orleans memory streams and several silos the first event on a new client stream can take
-    /// many seconds to find its subscriber (dotnet/orleans 8731); push streams pass at once. Bounded: past <see cref="WsRoomsEdgeOptions.GrainCallTimeout"/> × 6 the edge
-    /// becomes ready anyway and says so.
-    /// </summary>
-    private async Task ProbeDeliveryPathAsync(CancellationToken cancellationToken)
-    {
-        var probeId = "probe-" + Guid.NewGuid().ToString("N");
-        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _probe = new DeliveryProbe(probeId, arrived);
-        var probe = client.GetConnection(probeId);
-        var budget = _options.GrainCallTimeout * 6;
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        try
-        {
-            await probe.OpenAsync(identity.Id, new Dictionary<string, string>()).WaitAsync(_options.GrainCallTimeout, cancellationToken).ConfigureAwait(false);
-            while (!arrived.Task.IsCompleted && watch.Elapsed < budget)
-            {
-                // Resent now and then: a probe event that found no subscriber is not delivered later.
-                await probe.SendAsync(new Message(EventNames.RootRoom, ProbeEvent, probeId, "", [])).WaitAsync(_options.GrainCallTimeout, cancellationToken).ConfigureAwait(false);
-                await Task.WhenAny(arrived.Task, Task.Delay(TimeSpan.FromSeconds(1), cancellationToken)).ConfigureAwait(false);
-            }
-
-            if (arrived.Task.IsCompleted)
-            {
-                Log.DeliveryPathReady(logger, watch.Elapsed.TotalMilliseconds);
-            }
-            else
-            {
-                Log.DeliveryPathSlow(logger, budget.TotalSeconds);
-            }
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            Log.DeliveryProbeFailed(logger, e);
-        }
-        finally
-        {
-            _probe = null;
-            try
-            {
-                await probe.CloseAsync().WaitAsync(_options.GrainCallTimeout, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                Log.DeliveryProbeFailed(logger, e);
-            }
-        }
     }
 
     /// <summary>Drains before anything else stops, while the Orleans client can still tell the rooms.</summary>
@@ -224,12 +169,6 @@ internal sealed partial class EdgeStreamSubscriber(
             return;
         }
 
-        if (_probe is { } probe && delivery.Connection == probe.Id)
-        {
-            probe.Arrived.TrySetResult();
-            return;
-        }
-
         if (!registry.TryGet(delivery.Connection, out var connection))
         {
             metrics.Dropped(DropReasons.UnknownConnection);
@@ -335,14 +274,9 @@ internal sealed partial class EdgeStreamSubscriber(
         [LoggerMessage(EventId = 1307, Level = LogLevel.Warning, Message = "Lost the connection to the cluster")]
         public static partial void ClusterLost(ILogger logger);
 
-        [LoggerMessage(EventId = 1308, Level = LogLevel.Information, Message = "Delivery path checked: a probe went through the cluster and back in {Milliseconds} ms")]
-        public static partial void DeliveryPathReady(ILogger logger, double milliseconds);
-
-        [LoggerMessage(EventId = 1309, Level = LogLevel.Warning, Message = "No probe came back through the cluster within {Seconds} s; accepting connections anyway")]
-        public static partial void DeliveryPathSlow(ILogger logger, double seconds);
-
-        [LoggerMessage(EventId = 1310, Level = LogLevel.Warning, Message = "The delivery-path probe failed")]
-        public static partial void DeliveryProbeFailed(ILogger logger, Exception exception);
+        // 1308, DeliveryPathReady - removed
+        // 1309, DeliveryPathSlow - removed
+        // 1310, DeliveryProbeFailed - removed
 
         [LoggerMessage(EventId = 1311, Level = LogLevel.Warning, Message = "Could not unsubscribe from the delivery stream at shutdown; the silos drop the subscription when it is not renewed")]
         public static partial void UnsubscribeFailed(ILogger logger, Exception exception);
@@ -366,5 +300,3 @@ internal sealed class ClusterConnectionObserver(IServiceProvider services) : ICl
     public void NotifyClusterConnectionLost() => services.GetRequiredService<EdgeStreamSubscriber>().OnConnectionLost();
 }
 
-/// <summary>The probe the edge sends itself at start-up, and the signal that it came back.</summary>
-internal sealed record DeliveryProbe(string Id, TaskCompletionSource Arrived);

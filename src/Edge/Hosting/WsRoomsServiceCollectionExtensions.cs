@@ -89,13 +89,6 @@ public static class WsRoomsServiceCollectionExtensions
         return builder.AddPushStreams(EdgeStreams.ProviderName);
     }
 
-    /// <summary>The Orleans client side of the edge streams when the silos use Orleans memory streams instead.</summary>
-    public static IClientBuilder AddWsRoomsMemoryStreams(this IClientBuilder builder)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddMemoryStreams(EdgeStreams.ProviderName);
-    }
-
     private sealed class WsRoomsEdgeOptionsValidator : IValidateOptions<WsRoomsEdgeOptions>
     {
         public ValidateOptionsResult Validate(string? name, WsRoomsEdgeOptions options)
