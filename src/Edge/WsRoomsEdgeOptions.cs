@@ -1,3 +1,5 @@
+using WsRooms.Edge.Limits;
+using WsRooms.Edge.Security;
 using WsRooms.Protocol;
 
 namespace WsRooms.Edge;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WsRooms.Edge.Connections;
 using WsRooms.Edge.Observability;
+using WsRooms.Edge.Security;
 using WsRooms.Grains;
 using WsRooms.Protocol;
 

@@ -1,6 +1,6 @@
 using WsRooms.Protocol;
 
-namespace WsRooms.Edge;
+namespace WsRooms.Edge.Dispatch;
 
 /// <summary>
 /// One WebSocket connection as a server-side handler sees it: the seed's <c>*Conn</c>. Safe for concurrent use.

@@ -1,4 +1,4 @@
-namespace WsRooms.Edge;
+namespace WsRooms.Edge.Limits;
 
 /// <summary>
 /// Abuse limits of one edge host (<c>WsRooms:Quotas</c>). Every limit is off at 0, the default; see the README

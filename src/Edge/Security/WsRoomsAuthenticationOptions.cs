@@ -1,4 +1,4 @@
-namespace WsRooms.Edge;
+namespace WsRooms.Edge.Security;
 
 /// <summary>How clients prove who they are before the upgrade (<c>WsRooms:Authentication</c>).</summary>
 public enum AuthenticationMode

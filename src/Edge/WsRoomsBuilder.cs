@@ -1,5 +1,7 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.DependencyInjection;
+using WsRooms.Edge.Dispatch;
+using WsRooms.Edge.Security;
 
 namespace WsRooms.Edge;
 

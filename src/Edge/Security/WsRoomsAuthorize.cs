@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
 
-namespace WsRooms.Edge;
+namespace WsRooms.Edge.Security;
 
 /// <summary>
 /// The authorization hook; the seed's <c>Authorize</c>: request → claims, or failure (answered 401 before the
