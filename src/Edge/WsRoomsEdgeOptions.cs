@@ -6,7 +6,7 @@ namespace WsRooms.Edge;
 
 /// <summary>
 /// Settings of one edge host, bound from configuration section <c>WsRooms</c> and validated at start-up.
-/// Every default is the protocol's (PROTOCOL.md) or the seed's.
+/// Each default is documented on its property; the protocol's own limits are in docs/protocol.md.
 /// </summary>
 public sealed class WsRoomsEdgeOptions
 {
@@ -19,7 +19,7 @@ public sealed class WsRoomsEdgeOptions
     /// </summary>
     public string EdgeId { get; set; } = "";
 
-    /// <summary>Frames each connection may have waiting to be sent. Past it the connection is closed with 1013. Default 256, the seed's.</summary>
+    /// <summary>Frames each connection may have waiting to be sent. Past it the connection is closed with 1013. Default 256: room for a burst, little memory per idle connection.</summary>
     public int SendQueueCapacity { get; set; } = 256;
 
     /// <summary>How often the server pings an idle connection. Default 30 s.</summary>
@@ -33,7 +33,7 @@ public sealed class WsRoomsEdgeOptions
 
     /// <summary>
     /// Announce connects and disconnects on <c>root</c> (<c>new_member</c>/<c>member_left</c>) and list every
-    /// connection in root's <c>join_ack</c>, as the seed does. Off by default: it makes N connects cost O(N²) frames.
+    /// connection in root's <c>join_ack</c>. Off by default: it makes N connects cost O(N²) frames.
     /// </summary>
     public bool RootPresence { get; set; }
 

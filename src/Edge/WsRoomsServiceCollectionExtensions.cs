@@ -22,8 +22,8 @@ public static class WsRoomsServiceCollectionExtensions
     /// <summary>
     /// Registers the edge: options (sections <c>WsRooms</c> and <c>WsRooms:EdgeLease</c>, validated at start-up), the
     /// connection registry, the dispatcher, the delivery-stream subscriber and the hosted service that starts and
-    /// stops them in order. Call <c>UseOrleansClient(c => c.AddWsRoomsStreams())</c> too,
-    /// and map the endpoint with <see cref="WsRoomsEndpointRouteBuilderExtensions.MapWsRooms"/>.
+    /// stops them in order. Call <c>UseOrleansClient(c => c.AddWsRoomsStreams())</c> too, and map the endpoint with
+    /// <see cref="WsRoomsEndpointRouteBuilderExtensions.MapWsRooms"/>.
     /// </summary>
     public static WsRoomsBuilder AddWsRooms(this IServiceCollection services, Action<WsRoomsEdgeOptions>? configure = null)
     {
@@ -86,8 +86,8 @@ public static class WsRoomsServiceCollectionExtensions
     }
 
     /// <summary>
-    /// The Orleans client side of the edge streams with the default transport, push streams: the silos call this
-    /// edge's subscriber directly. The silos must use push streams too (<c>AddWsRoomsPushStreams</c>, the default).
+    /// The Orleans client side of the edge streams: push streams (src/Streaming), with which the silos call this
+    /// edge's subscriber directly. The silos register the same provider.
     /// </summary>
     public static IClientBuilder AddWsRoomsStreams(this IClientBuilder builder)
     {

@@ -4,7 +4,7 @@ using WsRooms.Protocol;
 namespace WsRooms.Edge.Dispatch;
 
 /// <summary>
-/// The server-side handlers by event name; the seed's <c>RegisterHandler</c>. Filled at start-up through
+/// The server-side handlers by event name. Filled at start-up through
 /// <see cref="WsRoomsBuilder.AddHandler"/>, read-only once the host runs.
 /// </summary>
 internal sealed class HandlerRegistry

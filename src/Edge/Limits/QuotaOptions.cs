@@ -1,8 +1,8 @@
 namespace WsRooms.Edge.Limits;
 
 /// <summary>
-/// Abuse limits of one edge host (<c>WsRooms:Quotas</c>). Every limit is off at 0, the default; see the README
-/// (Limits) for what exceeding each one does.
+/// Abuse limits of one edge host (<c>WsRooms:Quotas</c>). Every limit is off at 0, the default: a limit is a
+/// policy of the deployment, not of the protocol. Each property says what exceeding it does.
 /// </summary>
 public sealed class QuotaOptions
 {

@@ -3,7 +3,7 @@ namespace WsRooms.Edge.Security;
 /// <summary>Whether a room is open to a client when no rule or claim grants it (<c>WsRooms:Rooms:DefaultPolicy</c>).</summary>
 public enum RoomPolicy
 {
-    /// <summary>Every client may join and publish everywhere (the seed's behaviour, and the default).</summary>
+    /// <summary>Every client may join and publish everywhere (the default).</summary>
     Allow = 0,
 
     /// <summary>Only what a rule or a claim grants.</summary>
