@@ -79,14 +79,20 @@ public sealed class WsRoomsEdgeOptions
             yield return $"WsRooms:SendQueueCapacity must be at least 1 (was {SendQueueCapacity}).";
         }
 
-        if (KeepAliveInterval < TimeSpan.Zero || KeepAliveTimeout < TimeSpan.Zero)
+        foreach (var (key, value) in new[] { ("KeepAliveInterval", KeepAliveInterval), ("KeepAliveTimeout", KeepAliveTimeout) })
         {
-            yield return "WsRooms:KeepAliveInterval and WsRooms:KeepAliveTimeout must not be negative (zero turns them off).";
+            if (value < TimeSpan.Zero)
+            {
+                yield return $"WsRooms:{key} must not be negative; zero turns it off (was {value}).";
+            }
         }
 
-        if (CloseTimeout <= TimeSpan.Zero || DrainTimeout <= TimeSpan.Zero || GrainCallTimeout <= TimeSpan.Zero)
+        foreach (var (key, value) in new[] { ("CloseTimeout", CloseTimeout), ("DrainTimeout", DrainTimeout), ("GrainCallTimeout", GrainCallTimeout) })
         {
-            yield return "WsRooms:CloseTimeout, DrainTimeout and GrainCallTimeout must be positive.";
+            if (value <= TimeSpan.Zero)
+            {
+                yield return $"WsRooms:{key} must be positive (was {value}).";
+            }
         }
 
         string? limitsError = null;
