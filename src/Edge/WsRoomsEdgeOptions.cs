@@ -1,10 +1,12 @@
+using WsRooms.Edge.Limits;
+using WsRooms.Edge.Security;
 using WsRooms.Protocol;
 
 namespace WsRooms.Edge;
 
 /// <summary>
 /// Settings of one edge host, bound from configuration section <c>WsRooms</c> and validated at start-up.
-/// Every default is the protocol's (PROTOCOL.md) or the seed's.
+/// Each default is documented on its property; the protocol's own limits are in docs/protocol.md.
 /// </summary>
 public sealed class WsRoomsEdgeOptions
 {
@@ -17,7 +19,7 @@ public sealed class WsRoomsEdgeOptions
     /// </summary>
     public string EdgeId { get; set; } = "";
 
-    /// <summary>Frames each connection may have waiting to be sent. Past it the connection is closed with 1013. Default 256, the seed's.</summary>
+    /// <summary>Frames each connection may have waiting to be sent. Past it the connection is closed with 1013. Default 256: room for a burst, little memory per idle connection.</summary>
     public int SendQueueCapacity { get; set; } = 256;
 
     /// <summary>How often the server pings an idle connection. Default 30 s.</summary>
@@ -31,7 +33,7 @@ public sealed class WsRoomsEdgeOptions
 
     /// <summary>
     /// Announce connects and disconnects on <c>root</c> (<c>new_member</c>/<c>member_left</c>) and list every
-    /// connection in root's <c>join_ack</c>, as the seed does. Off by default: it makes N connects cost O(N²) frames.
+    /// connection in root's <c>join_ack</c>. Off by default: it makes N connects cost O(N²) frames.
     /// </summary>
     public bool RootPresence { get; set; }
 
@@ -77,14 +79,20 @@ public sealed class WsRoomsEdgeOptions
             yield return $"WsRooms:SendQueueCapacity must be at least 1 (was {SendQueueCapacity}).";
         }
 
-        if (KeepAliveInterval < TimeSpan.Zero || KeepAliveTimeout < TimeSpan.Zero)
+        foreach (var (key, value) in new[] { ("KeepAliveInterval", KeepAliveInterval), ("KeepAliveTimeout", KeepAliveTimeout) })
         {
-            yield return "WsRooms:KeepAliveInterval and WsRooms:KeepAliveTimeout must not be negative (zero turns them off).";
+            if (value < TimeSpan.Zero)
+            {
+                yield return $"WsRooms:{key} must not be negative; zero turns it off (was {value}).";
+            }
         }
 
-        if (CloseTimeout <= TimeSpan.Zero || DrainTimeout <= TimeSpan.Zero || GrainCallTimeout <= TimeSpan.Zero)
+        foreach (var (key, value) in new[] { ("CloseTimeout", CloseTimeout), ("DrainTimeout", DrainTimeout), ("GrainCallTimeout", GrainCallTimeout) })
         {
-            yield return "WsRooms:CloseTimeout, DrainTimeout and GrainCallTimeout must be positive.";
+            if (value <= TimeSpan.Zero)
+            {
+                yield return $"WsRooms:{key} must be positive (was {value}).";
+            }
         }
 
         string? limitsError = null;

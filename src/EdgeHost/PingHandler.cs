@@ -1,4 +1,4 @@
-using WsRooms.Edge;
+using WsRooms.Edge.Dispatch;
 using WsRooms.Protocol;
 
 namespace WsRooms.EdgeHost;

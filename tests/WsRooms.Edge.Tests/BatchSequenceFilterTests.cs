@@ -24,7 +24,5 @@ public sealed class BatchSequenceFilterTests
         Assert.True(filter.TryAccept(Batch(silo1, 5)));   // numbers are shared by all edges: gaps are normal
         Assert.False(filter.TryAccept(Batch(silo1, 4)));  // a first attempt overtaken by its retry and what followed
         Assert.True(filter.TryAccept(Batch(silo2, 1)));   // another silo counts on its own
-        Assert.True(filter.TryAccept(Batch(Guid.Empty, 0)));
-        Assert.True(filter.TryAccept(Batch(Guid.Empty, 0))); // unnumbered batches are never taken for repeats
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.WebSockets;
 using WsRooms.Edge;
+using WsRooms.Edge.Security;
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Grains;
 

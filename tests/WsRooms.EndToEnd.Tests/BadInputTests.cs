@@ -191,8 +191,8 @@ public sealed class BadInputTests(ClusterFixture fixture)
     {
         await using var edge = await fixture.StartEdgeAsync(configureEdge: e => e
             .UseAuthorization(context => ValueTask.FromResult(context.Request.Query["token"] == "good"
-                ? Edge.AuthorizeResult.Allow(new Dictionary<string, string> { ["user"] = "alice" })
-                : Edge.AuthorizeResult.Deny("bad token")))
+                ? Edge.Security.AuthorizeResult.Allow(new Dictionary<string, string> { ["user"] = "alice" })
+                : Edge.Security.AuthorizeResult.Deny("bad token")))
             .AddHandler("whoami", (connection, message, _) =>
             {
                 connection.TrySend(Message.FromText(message.Room, "you-are", connection.Id, "", connection.Claims["user"]));

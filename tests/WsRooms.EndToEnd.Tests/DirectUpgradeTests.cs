@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using WsRooms.Edge;
+using WsRooms.Edge.Security;
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Grains;
 using WsRooms.Protocol;

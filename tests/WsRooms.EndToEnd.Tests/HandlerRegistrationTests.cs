@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using WsRooms.Edge;
+using WsRooms.Edge.Dispatch;
 using WsRooms.Protocol;
 
 namespace WsRooms.EndToEnd.Tests;

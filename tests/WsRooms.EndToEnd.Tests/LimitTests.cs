@@ -1,6 +1,8 @@
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http;
 using WsRooms.Edge;
+using WsRooms.Edge.Dispatch;
+using WsRooms.Edge.Security;
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Grains;
 using WsRooms.Protocol;

@@ -5,13 +5,15 @@ using WsRooms.Edge.Delivery;
 using WsRooms.Edge.Dispatch;
 using WsRooms.Edge.Limits;
 using WsRooms.Edge.Observability;
+using WsRooms.Edge.Security;
 using WsRooms.Grains;
 using WsRooms.Protocol;
 
 namespace WsRooms.Edge.Connections;
 
 /// <summary>
-/// <c>GET /ws</c>: the checks before the upgrade (PROTOCOL.md, "Transport"), then one connection's whole life.
+/// <c>GET /ws</c>: the checks before the upgrade (<see cref="ConnectionAdmission"/>), then one connection's whole
+/// life. Both paths to the WebSocket, ASP.NET Core's and <see cref="Transport.DirectUpgradeMiddleware"/>'s, run this.
 /// </summary>
 internal sealed partial class WebSocketEndpoint(
     IGrainFactory grains,
@@ -29,85 +31,47 @@ internal sealed partial class WebSocketEndpoint(
     private readonly WsRoomsEdgeOptions _options = options.Value;
     private readonly ILogger _logger = loggerFactory.CreateLogger("WsRooms.Edge.Connection");
 
+    /// <remarks>
+    /// One async method for the whole connection, and the connection's receive loop awaited in it: an idle
+    /// connection is this method and <see cref="EdgeConnection.RunAsync"/> suspended, nothing more.
+    /// </remarks>
     public async Task HandleAsync(HttpContext context)
     {
-        var request = context.Request;
-        if (!HttpMethods.IsGet(request.Method))
+        var admission = ConnectionAdmission.Check(AdmissionRequest.From(context), _options, readiness.IsReady);
+        if (admission is null)
         {
-            context.Response.Headers.Allow = "GET";
-            await RefuseAsync(context, StatusCodes.Status405MethodNotAllowed, "Only GET opens a WebSocket.").ConfigureAwait(false);
+            var authorization = await authorize(context).ConfigureAwait(false);
+            admission = ConnectionAdmission.Admit(authorization, context.Connection.RemoteIpAddress?.ToString(), _options, connectionLimiter, identity);
+        }
+
+        Record(admission);
+        if (admission.Kind == AdmissionKind.Refused)
+        {
+            await RefuseAsync(context, admission).ConfigureAwait(false);
             return;
         }
 
-        if (!context.WebSockets.IsWebSocketRequest)
-        {
-            await RefuseAsync(context, StatusCodes.Status400BadRequest, "Expected a WebSocket upgrade request.").ConfigureAwait(false);
-            return;
-        }
-
-        if (!readiness.IsReady)
-        {
-            metrics.Rejected(DropReasons.NotReady);
-            context.Response.Headers.RetryAfter = "1";
-            await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "This edge host is not accepting connections.").ConfigureAwait(false);
-            return;
-        }
-
-        if (!IsOriginAllowed(request, _options.AllowedOrigins))
-        {
-            Log.OriginRefused(_logger, request.Headers.Origin.ToString());
-            metrics.Rejected(DropReasons.Origin);
-            await RefuseAsync(context, StatusCodes.Status403Forbidden, "Origin not allowed.").ConfigureAwait(false);
-            return;
-        }
-
-        var authorization = await authorize(context).ConfigureAwait(false);
-        if (!authorization.Succeeded)
-        {
-            Log.Unauthorized(_logger, authorization.Failure ?? "");
-            metrics.Rejected(DropReasons.Unauthorized);
-            await RefuseAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized.").ConfigureAwait(false);
-            return;
-        }
-
-        // Connections per edge, user and IP (WsRooms:Quotas): over a limit the socket is accepted only to be closed
-        // with 1008, so that a browser, which never sees an upgrade's HTTP status, learns why.
-        var slot = default(ConnectionLimiter.Slot);
-        string? refusal = null;
-        if (connectionLimiter.Enabled
-            && !connectionLimiter.TryAcquire(
-                authorization.Claims.GetValueOrDefault(_options.Quotas.UserClaim),
-                context.Connection.RemoteIpAddress?.ToString(),
-                out slot,
-                out var limit))
-        {
-            refusal = limit;
-            Log.ConnectionLimited(_logger, limit);
-            metrics.Rejected(DropReasons.ConnectionLimit);
-        }
-
-        using var connectionSlot = slot;
+        using var connectionSlot = admission.Slot;
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             KeepAliveInterval = _options.KeepAliveInterval,
             KeepAliveTimeout = _options.KeepAliveTimeout,
         }).ConfigureAwait(false);
 
-        if (refusal is not null)
+        if (admission.Kind == AdmissionKind.Closed)
         {
-            await RefuseOpenSocketAsync(socket, refusal, context.RequestAborted).ConfigureAwait(false);
+            await RefuseOpenSocketAsync(socket, admission.Reason, context.RequestAborted).ConfigureAwait(false);
             return;
         }
 
-        // A canonical UUID, like the seed's: unique across the cluster without asking anyone, and naming this edge
-        // host to the cluster (ConnectionIds), which is what lets connecting open no grain.
         using var rateLimiter = _options.Quotas.HasRateLimits ? new ConnectionRateLimiter(_options.Quotas, _options.Limits.MaxMessageBytes, replenisher) : null;
-        var connection = new EdgeConnection(identity.NewConnectionId(), authorization.Claims, socket, _options, registry, dispatcher, grains, _logger)
+        var connection = new EdgeConnection(admission.ConnectionId, admission.Claims, socket, _options, registry, dispatcher, grains, _logger)
         {
             Metrics = metrics,
             RateLimiter = rateLimiter,
             EdgeId = identity.Id,
         };
+        admission = null; // this method lives as long as the socket: keep the connection, not what admitted it
 
         if (!_options.RootPresence)
         {
@@ -160,39 +124,42 @@ internal sealed partial class WebSocketEndpoint(
         }
     }
 
-    /// <summary>
-    /// Same origin by default, a configured list, or <c>*</c>. A request with no Origin is not from a browser,
-    /// so cross-site WebSocket hijacking does not apply to it.
-    /// </summary>
-    internal static bool IsOriginAllowed(HttpRequest request, IReadOnlyList<string> allowed)
+    private void Record(Admission admission)
     {
-        var origin = request.Headers.Origin.ToString();
-        if (origin.Length == 0)
+        switch (admission.Rejection)
         {
-            return true;
+            case DropReasons.Origin:
+                Log.OriginRefused(_logger, admission.Detail);
+                break;
+            case DropReasons.Unauthorized:
+                Log.Unauthorized(_logger, admission.Detail);
+                break;
+            case DropReasons.ConnectionLimit:
+                Log.ConnectionLimited(_logger, admission.Detail);
+                break;
         }
 
-        if (allowed.Count == 0)
+        if (admission.Rejection is { } rejection)
         {
-            return Uri.TryCreate(origin, UriKind.Absolute, out var uri)
-                && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase);
+            metrics.Rejected(rejection);
         }
-
-        foreach (var entry in allowed)
-        {
-            if (entry == "*" || string.Equals(entry.TrimEnd('/'), origin, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
-    private static Task RefuseAsync(HttpContext context, int status, string text)
+    private static Task RefuseAsync(HttpContext context, Admission refusal)
     {
-        context.Response.StatusCode = status;
-        return context.Response.WriteAsync(text);
+        var response = context.Response;
+        response.StatusCode = refusal.StatusCode;
+        if (refusal.Allow is { } allow)
+        {
+            response.Headers.Allow = allow;
+        }
+
+        if (refusal.RetryAfter is { } retryAfter)
+        {
+            response.Headers.RetryAfter = retryAfter;
+        }
+
+        return response.WriteAsync(refusal.Reason);
     }
 
     private static partial class Log

@@ -17,11 +17,6 @@ internal sealed class BatchSequenceFilter
     /// <summary>True when the batch is new (and is now the last seen from its source); false for a repeat.</summary>
     public bool TryAccept(EdgeBatch batch)
     {
-        if (batch.Source == Guid.Empty)
-        {
-            return true; // not numbered: nothing to compare
-        }
-
         var last = _last.GetOrAdd(batch.Source, static _ => new StrongBox());
         lock (last)
         {

@@ -3,13 +3,14 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WsRooms.Edge.Connections;
 using WsRooms.Edge.Observability;
+using WsRooms.Edge.Security;
 using WsRooms.Grains;
 using WsRooms.Protocol;
 
 namespace WsRooms.Edge.Dispatch;
 
 /// <summary>
-/// What one client frame does, in PROTOCOL.md's order: server-only events are dropped; join; leave; a set dst is a
+/// What one client frame does, in the order docs/protocol.md gives: server-only events are dropped; join; leave; a set dst is a
 /// direct message; a registered handler runs; anything else is a broadcast to the room. The sender's id always
 /// replaces the client's src.
 /// </summary>
@@ -137,7 +138,7 @@ internal sealed partial class FrameDispatcher(
 
     /// <summary>
     /// A client's leave. A connection that never joined a room is in none, so it has its leave_ack from here, as
-    /// PROTOCOL.md asks ("leaving a room one is not in still answers leave_ack"), without the cluster.
+    /// docs/protocol.md asks (leaving a room one is not in still answers leave_ack), without the cluster.
     /// </summary>
     private Task LeaveAsync(EdgeConnection connection, string room)
     {

@@ -1,21 +1,18 @@
 using System.Collections.Frozen;
 using WsRooms.Protocol;
 
-namespace WsRooms.Edge;
+namespace WsRooms.Edge.Dispatch;
 
 /// <summary>
-/// The server-side handlers by event name; the seed's <c>RegisterHandler</c>. Filled at start-up through
+/// The server-side handlers by event name. Filled at start-up through
 /// <see cref="WsRoomsBuilder.AddHandler"/>, read-only once the host runs.
 /// </summary>
-public sealed class HandlerRegistry
+internal sealed class HandlerRegistry
 {
     private readonly Dictionary<string, MessageHandler> _handlers = new(StringComparer.Ordinal);
     private FrozenDictionary<string, MessageHandler>? _frozen;
 
-    /// <summary>The registered event names.</summary>
-    public IEnumerable<string> Events => _handlers.Keys;
-
-    internal void Add(string eventName, MessageHandler handler)
+    public void Add(string eventName, MessageHandler handler)
     {
         ArgumentNullException.ThrowIfNull(eventName);
         ArgumentNullException.ThrowIfNull(handler);
@@ -45,7 +42,7 @@ public sealed class HandlerRegistry
         }
     }
 
-    internal bool TryGet(string eventName, out MessageHandler handler)
+    public bool TryGet(string eventName, out MessageHandler handler)
     {
         _frozen ??= _handlers.ToFrozenDictionary(StringComparer.Ordinal);
         return _frozen.TryGetValue(eventName, out handler!);

@@ -1,9 +1,9 @@
 using WsRooms.Protocol;
 
-namespace WsRooms.Edge;
+namespace WsRooms.Edge.Dispatch;
 
 /// <summary>
-/// One WebSocket connection as a server-side handler sees it: the seed's <c>*Conn</c>. Safe for concurrent use.
+/// One WebSocket connection as a server-side handler sees it: Safe for concurrent use.
 /// </summary>
 public interface IRoomConnection
 {
@@ -14,7 +14,7 @@ public interface IRoomConnection
     IReadOnlyDictionary<string, string> Claims { get; }
 
     /// <summary>
-    /// Queues an encoded frame for this connection; the seed's <c>TrySend</c>. Never blocks. Returns false when
+    /// Queues an encoded frame for this connection. Never blocks. Returns false when
     /// the frame was dropped: the connection is closing, or its send queue is full (which closes it with 1013).
     /// </summary>
     bool TrySend(ReadOnlyMemory<byte> frame);
@@ -24,13 +24,13 @@ public interface IRoomConnection
 
     /// <summary>
     /// Broadcasts <c>(room, event, "", Id, payload)</c> to every member of <paramref name="room"/> except this
-    /// connection; the seed's <c>SendToRoom</c>. Server code is trusted: no membership check.
+    /// connection. Server code is trusted: no membership check.
     /// </summary>
     Task SendToRoomAsync(string room, string @event, byte[] payload);
 
     /// <summary>
     /// Sends <c>(room, event, dstId, Id, payload)</c> to connection <paramref name="dstId"/> on whichever edge host it
-    /// is; the seed's <c>SendToClient</c>. Returns false when the id is unknown.
+    /// is. Returns false when the id is unknown.
     /// </summary>
     Task<bool> SendToClientAsync(string dstId, string @event, byte[] payload, string room = EventNames.RootRoom);
 
@@ -41,5 +41,5 @@ public interface IRoomConnection
     Task<bool> LeaveAsync(string room);
 }
 
-/// <summary>A server-side event handler; the seed's <c>MessageHandler</c>. <paramref name="message"/>.Src is the sender's id.</summary>
+/// <summary>A server-side event handler. <paramref name="message"/>.Src is the sender's id.</summary>
 public delegate ValueTask MessageHandler(IRoomConnection connection, Message message, CancellationToken cancellationToken);

@@ -1,8 +1,8 @@
-namespace WsRooms.Edge;
+namespace WsRooms.Edge.Limits;
 
 /// <summary>
-/// Abuse limits of one edge host (<c>WsRooms:Quotas</c>). Every limit is off at 0, the default; see the README
-/// (Limits) for what exceeding each one does.
+/// Abuse limits of one edge host (<c>WsRooms:Quotas</c>). Every limit is off at 0, the default: a limit is a
+/// policy of the deployment, not of the protocol. Each property says what exceeding it does.
 /// </summary>
 public sealed class QuotaOptions
 {
@@ -46,15 +46,24 @@ public sealed class QuotaOptions
 
     internal IEnumerable<string> Validate(int maxMessageBytes)
     {
-        if (MaxRoomsPerConnection < 0 || MaxMembersPerRoom < 0 || MessagesPerSecond < 0 || MessageBurst < 0 || BytesPerSecond < 0
-            || ByteBurst < 0 || MaxConnections < 0 || MaxConnectionsPerUser < 0 || MaxConnectionsPerIp < 0)
+        (string Key, int Value)[] limits =
+        [
+            (nameof(MaxRoomsPerConnection), MaxRoomsPerConnection), (nameof(MaxMembersPerRoom), MaxMembersPerRoom),
+            (nameof(MessagesPerSecond), MessagesPerSecond), (nameof(MessageBurst), MessageBurst),
+            (nameof(BytesPerSecond), BytesPerSecond), (nameof(ByteBurst), ByteBurst), (nameof(MaxConnections), MaxConnections),
+            (nameof(MaxConnectionsPerUser), MaxConnectionsPerUser), (nameof(MaxConnectionsPerIp), MaxConnectionsPerIp),
+        ];
+        foreach (var (key, value) in limits)
         {
-            yield return "WsRooms:Quotas: limits must not be negative (0 turns one off).";
+            if (value < 0)
+            {
+                yield return $"WsRooms:Quotas:{key} must not be negative; 0 turns it off (was {value}).";
+            }
         }
 
         if (BytesPerSecond > 0 && EffectiveByteBurst(maxMessageBytes) < maxMessageBytes)
         {
-            yield return $"WsRooms:Quotas:ByteBurst must be at least WsRooms:Limits:MaxMessageBytes ({maxMessageBytes}), or no largest frame could ever pass.";
+            yield return $"WsRooms:Quotas:ByteBurst must be at least WsRooms:Limits:MaxMessageBytes ({maxMessageBytes}), or no largest frame could ever pass (was {EffectiveByteBurst(maxMessageBytes)}).";
         }
     }
 }

@@ -6,26 +6,12 @@ using WsRooms.Edge.Connections;
 namespace WsRooms.Edge.Observability;
 
 /// <summary>
-/// The edge host's instruments, on meter <see cref="MeterName"/> (created through <see cref="IMeterFactory"/>, so each
-/// host has its own). Nothing here allocates per frame: counters without tags or with static tag lists.
+/// The edge host's instruments (listed on <see cref="EdgeMeters"/>), on meter <see cref="EdgeMeters.EdgeMeterName"/>,
+/// created through <see cref="IMeterFactory"/> so each host has its own. Nothing here allocates per frame: counters
+/// without tags or with static tag lists.
 /// </summary>
-/// <remarks>
-/// <list type="table">
-/// <item><term>wsrooms.edge.connections</term><description>UpDownCounter: open WebSocket connections.</description></item>
-/// <item><term>wsrooms.edge.rooms</term><description>ObservableGauge: rooms with at least one local member.</description></item>
-/// <item><term>wsrooms.edge.frames.in / .out</term><description>Counters: frames received from / written to clients.</description></item>
-/// <item><term>wsrooms.edge.bytes.in / .out</term><description>Counters: bytes of those frames.</description></item>
-/// <item><term>wsrooms.edge.drops</term><description>Counter, tag <c>reason</c>: client frames or deliveries dropped.</description></item>
-/// <item><term>wsrooms.edge.closes</term><description>Counter, tag <c>code</c>: connections ended, by close code.</description></item>
-/// <item><term>wsrooms.edge.rejections</term><description>Counter, tag <c>reason</c>: upgrades refused or closed at once (401, 403, 503, limits).</description></item>
-/// <item><term>wsrooms.edge.delivery.latency</term><description>Histogram (ms): stream publish on the silo → receipt on this edge.</description></item>
-/// </list>
-/// </remarks>
 internal sealed class EdgeMetrics
 {
-    /// <summary>The edge host's meter.</summary>
-    public const string MeterName = "WsRooms.Edge";
-
     // One tag array per known reason, made once: counting a drop allocates nothing.
     private static readonly FrozenDictionary<string, KeyValuePair<string, object?>[]> ReasonTags = DropReasons.All
         .ToFrozenDictionary(r => r, r => new[] { new KeyValuePair<string, object?>("reason", r) }, StringComparer.Ordinal);
@@ -42,7 +28,7 @@ internal sealed class EdgeMetrics
 
     public EdgeMetrics(IMeterFactory meterFactory, ConnectionRegistry registry)
     {
-        var meter = meterFactory.Create(MeterName);
+        var meter = meterFactory.Create(EdgeMeters.EdgeMeterName);
         _connections = meter.CreateUpDownCounter<long>("wsrooms.edge.connections", "{connection}", "Open WebSocket connections.");
         meter.CreateObservableGauge("wsrooms.edge.rooms", () => registry.RoomCount, "{room}", "Rooms with at least one member on this edge host.");
         _framesIn = meter.CreateCounter<long>("wsrooms.edge.frames.in", "{frame}", "Frames received from clients.");

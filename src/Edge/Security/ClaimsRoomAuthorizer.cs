@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using WsRooms.Protocol;
 
-namespace WsRooms.Edge;
+namespace WsRooms.Edge.Security;
 
 /// <summary>
 /// The default <see cref="IRoomAuthorizer"/>: with <see cref="RoomPolicy.Allow"/> everything is allowed (no work per

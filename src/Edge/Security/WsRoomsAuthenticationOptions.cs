@@ -1,4 +1,4 @@
-namespace WsRooms.Edge;
+namespace WsRooms.Edge.Security;
 
 /// <summary>How clients prove who they are before the upgrade (<c>WsRooms:Authentication</c>).</summary>
 public enum AuthenticationMode
@@ -61,7 +61,7 @@ public sealed class WsRoomsAuthenticationOptions
 
         if (SigningKey.Length == 0 && Authority.Length == 0 && MetadataAddress.Length == 0)
         {
-            yield return "WsRooms:Authentication: Jwt mode needs SigningKey (base64) or Authority/MetadataAddress.";
+            yield return "WsRooms:Authentication:SigningKey (base64) or WsRooms:Authentication:Authority (or MetadataAddress) is required when WsRooms:Authentication:Mode is Jwt.";
         }
 
         if (SigningKey.Length > 0)
@@ -77,23 +77,23 @@ public sealed class WsRoomsAuthenticationOptions
 
             if (key is null || key.Length < 32)
             {
-                yield return "WsRooms:Authentication:SigningKey must be base64 of at least 32 bytes.";
+                yield return $"WsRooms:Authentication:SigningKey must be base64 of at least 32 bytes (was {(key is null ? "not base64" : $"{key.Length} bytes")}).";
             }
 
             if (Issuer.Length == 0)
             {
-                yield return "WsRooms:Authentication:Issuer is required with a SigningKey.";
+                yield return "WsRooms:Authentication:Issuer is required with WsRooms:Authentication:SigningKey.";
             }
         }
 
         if (Audience.Length == 0)
         {
-            yield return "WsRooms:Authentication:Audience is required in Jwt mode.";
+            yield return "WsRooms:Authentication:Audience is required when WsRooms:Authentication:Mode is Jwt.";
         }
 
         if (ClockSkew < TimeSpan.Zero)
         {
-            yield return "WsRooms:Authentication:ClockSkew must not be negative.";
+            yield return $"WsRooms:Authentication:ClockSkew must not be negative (was {ClockSkew}).";
         }
     }
 }

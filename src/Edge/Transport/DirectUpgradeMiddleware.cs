@@ -17,16 +17,16 @@ namespace WsRooms.Edge.Transport;
 /// <summary>
 /// <c>WsRooms:DirectUpgrade</c>: a Kestrel connection middleware that serves WebSocket upgrades of the WsRooms path
 /// itself, so that an idle WebSocket keeps only Kestrel's connection alive, not an HTTP/1.1 request, its
-/// <see cref="HttpContext"/> and the hosting's activity and scope (about 4 KB less per idle connection, measured in
-/// <c>bench/run.sh</c>). Anything else on the connection, and any request it does not recognise as such an upgrade
+/// <see cref="HttpContext"/> and the hosting's activity and scope, which are most of what an idle connection costs
+/// on the ASP.NET Core path. Anything else on the connection, and any request it does not recognise as such an upgrade
 /// (<see cref="UpgradeRequest"/>), goes to Kestrel's HTTP pipeline untouched.
 /// </summary>
 /// <remarks>
 /// The upgrade still runs <see cref="WebSocketEndpoint"/> whole, over an <see cref="HttpContext"/> made from the
-/// request's head: readiness, origin, the authorization hook (with the request's services, so JWT works) and the
-/// connection limits answer exactly as they do on the ASP.NET Core path. What it skips is the application's own
-/// middleware for this path. Plain-text HTTP/1.1 endpoints only: on a TLS endpoint the bytes are not readable here,
-/// so every request takes the usual path.
+/// request's head, so its admission (<see cref="ConnectionAdmission"/>: readiness, origin, the authorization hook
+/// with the request's services, so JWT works, and the connection limits) answers exactly as on the ASP.NET Core
+/// path. What it skips is the application's own middleware for this path. Plain-text HTTP/1.1 endpoints only: on a
+/// TLS endpoint the bytes are not readable here, so every request takes the usual path.
 /// </remarks>
 internal sealed partial class DirectUpgradeMiddleware(
     WebSocketEndpoint endpoint,

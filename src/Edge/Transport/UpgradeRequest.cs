@@ -10,7 +10,7 @@ namespace WsRooms.Edge.Transport;
 /// </summary>
 internal sealed class UpgradeRequest
 {
-    /// <summary>A request head longer than this is left to Kestrel (a WebSocket upgrade from a browser is ~0.5 KB).</summary>
+    /// <summary>A request head longer than this is left to Kestrel (a browser's WebSocket upgrade is far shorter).</summary>
     public const int MaxHeadBytes = 8 * 1024;
 
     private static ReadOnlySpan<byte> HeadEnd => "\r\n\r\n"u8;

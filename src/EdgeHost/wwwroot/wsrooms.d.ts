@@ -62,7 +62,7 @@ interface RoomEvents {
   member_left: (id: string) => void;
 }
 
-/** A room: the seed's API, plus promises. */
+/** A room: roomer.js's API, plus promises. */
 export class Room {
   private constructor();
   /** The room's name. */
@@ -72,7 +72,7 @@ export class Room {
   /** Resolves with the member ids once joined on the current connection; rejects if the room is left first. */
   readonly joined: Promise<string[]>;
 
-  /** Joins another room (the seed's root.join); returns it at once. Throws RangeError for an empty or over-long name, Error after close(). */
+  /** Joins another room (roomer.js's root.join); returns it at once. Throws RangeError for an empty or over-long name, Error after close(). */
   join(name: string): Room;
   /** Leaves this room; resolves when the server acknowledged. Leaving root does nothing. */
   leave(): Promise<void>;
@@ -87,9 +87,9 @@ export class Room {
   id(): string;
   /** True while the room is joined on an open connection. */
   open(): boolean;
-  /** Root only in the seed: every room by name, root included. */
+  /** Root only in roomer.js: every room by name, root included. */
   rooms(): Record<string, Room>;
-  /** Root only in the seed: leaves every room but root. */
+  /** Root only in roomer.js: leaves every room but root. */
   purge(): Promise<void[]>;
 
   on<E extends keyof RoomEvents>(event: E, handler: RoomEvents[E]): () => void;
@@ -148,7 +148,7 @@ export class WsRoomsClient {
 
 /** Connects; the URL may be relative to the page ("/ws" by default). */
 export function connect(url?: string, options?: ClientOptions): WsRoomsClient;
-/** The seed's entry point: connects and returns the root room. */
+/** roomer.js's entry point: connects and returns the root room. */
 export default function roomer(url?: string, options?: ClientOptions): Room;
 
 /** UTF-8 text of a payload. */

@@ -1,6 +1,6 @@
 // wsrooms.js — the WsRooms browser client. An ES module, no build step; types in wsrooms.d.ts.
 //
-//   import roomer from "/wsrooms.js";            // the seed's API: roomer(url) returns the root room
+//   import roomer from "/wsrooms.js";            // roomer.js's API: roomer(url) returns the root room
 //   const root = roomer("/ws");
 //   const lobby = root.join("lobby");            // a Room, at once
 //   lobby.on("chat", (payload, from) => console.log(from, text(payload)));
@@ -11,11 +11,11 @@
 //   const client = connect("/ws", { maxDelay: 10_000 });
 //   await client.ready;
 //
-// What it does that the seed's client did not: frames are sized in UTF-8 bytes (non-ASCII names and payloads
+// What it adds to roomer.js: frames are sized in UTF-8 bytes (non-ASCII names and payloads
 // work), a lost connection is retried with exponential backoff and jitter, and every room the application had
 // joined is joined again on the new connection (which has a new id: the "id" event says so).
 //
-// Wire format (PROTOCOL.md): five fields, each a big-endian uint32 byte length and that many bytes:
+// Wire format (docs/protocol.md): five fields, each a big-endian uint32 byte length and that many bytes:
 //   | len | room | len | event | len | dst | len | src | len | payload |
 
 const ROOT = "root";
@@ -200,7 +200,7 @@ export class Room extends Emitter {
   /** Resolves (with the member ids) when the room is joined on the current connection; rejects if it is left first. */
   get joined() { return this.#joined.promise; }
 
-  /** Joins another room: the seed's root.join(name). Returns its Room at once. */
+  /** Joins another room: roomer.js's root.join(name). Returns its Room at once. */
   join(name) { return this.#client.join(name); }
 
   /** Leaves this room. Resolves when the server acknowledged (or at once when offline). Leaving root does nothing. */
@@ -218,7 +218,7 @@ export class Room extends Emitter {
   /** True while the room is joined on an open connection. */
   open() { return this.isOpen && this.#client.state === "open"; }
 
-  /** The seed's root-only calls: every room by name, and leave them all. */
+  /** roomer.js's root-only calls: every room by name, and leave them all. */
   rooms() { return this.#client.rooms(); }
 
   purge() { return this.#client.purge(); }
@@ -321,7 +321,7 @@ export class WsRoomsClient extends Emitter {
   /** Resolves with the id once the connection is open (now, or after the reconnect under way); rejects after close(). */
   get ready() { return this.#ready.promise; }
 
-  /** Joins a room (the seed's root.join): returns its Room at once; await room.joined for the join_ack. */
+  /** Joins a room (roomer.js's root.join): returns its Room at once; await room.joined for the join_ack. */
   join(name) {
     if (typeof name !== "string") throw new TypeError("a room name is a string");
     if (this.state === "closed") throw new Error("the client was closed");
@@ -582,7 +582,7 @@ export function connect(url, options) {
   return new WsRoomsClient(url, options);
 }
 
-/** The seed's entry point: connects and returns the root room. */
+/** roomer.js's entry point: connects and returns the root room. */
 export default function roomer(url, options) {
   return connect(url, options).root;
 }

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using WsRooms.Edge;
+using WsRooms.Edge.Security;
 
 namespace WsRooms.EndToEnd.Tests.Infrastructure;
 

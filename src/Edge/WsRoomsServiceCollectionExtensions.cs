@@ -1,12 +1,12 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using WsRooms.Delivery;
 using WsRooms.Edge.Connections;
 using WsRooms.Edge.Delivery;
 using WsRooms.Edge.Dispatch;
+using WsRooms.Edge.Hosting;
 using WsRooms.Edge.Lease;
 using WsRooms.Edge.Limits;
 using WsRooms.Edge.Observability;
@@ -20,9 +20,10 @@ namespace WsRooms.Edge;
 public static class WsRoomsServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the edge: options (section <c>WsRooms</c>, validated at start-up), the connection registry, the
-    /// dispatcher and the delivery-stream subscriber. Call <c>UseOrleansClient(c => c.AddWsRoomsStreams())</c> too,
-    /// and map the endpoint with <see cref="WsRoomsEndpointRouteBuilderExtensions.MapWsRooms"/>.
+    /// Registers the edge: options (sections <c>WsRooms</c> and <c>WsRooms:EdgeLease</c>, validated at start-up), the
+    /// connection registry, the dispatcher, the delivery-stream subscriber and the hosted service that starts and
+    /// stops them in order. Call <c>UseOrleansClient(c => c.AddWsRoomsStreams())</c> too, and map the endpoint with
+    /// <see cref="WsRoomsEndpointRouteBuilderExtensions.MapWsRooms"/>.
     /// </summary>
     public static WsRoomsBuilder AddWsRooms(this IServiceCollection services, Action<WsRoomsEdgeOptions>? configure = null)
     {
@@ -72,28 +73,26 @@ public static class WsRoomsServiceCollectionExtensions
         services.AddSingleton<WsRoomsEndpointPath>();
         services.AddSingleton<DirectUpgradeMiddleware>();
         services.AddTransient<IConfigureOptions<KestrelServerOptions>, DirectUpgradeExtensions.KestrelSetup>();
-        services.AddEdgeLease(); // before the subscriber: the lease is held before the edge takes connections
+        services.AddOptions<EdgeLeaseOptions>().BindConfiguration(EdgeLeaseOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EdgeLeaseOptions>, EdgeLeaseOptionsValidator>());
+        services.AddSingleton<EdgeLease>();
         services.AddSingleton<EdgeStreamSubscriber>();
-        services.AddHostedService(sp => sp.GetRequiredService<EdgeStreamSubscriber>());
+        services.AddSingleton<RootRoomAttachment>();
+        services.AddSingleton<ConnectionDrain>();
+        services.AddSingleton<EdgeLifecycle>();
+        services.AddHostedService(sp => sp.GetRequiredService<EdgeLifecycle>());
         services.AddSingleton<IClusterConnectionStatusObserver, ClusterConnectionObserver>();
         return new WsRoomsBuilder(services, handlers);
     }
 
     /// <summary>
-    /// The Orleans client side of the edge streams with the default transport, push streams: the silos call this
-    /// edge's subscriber directly. The silos must use push streams too (<c>AddWsRoomsPushStreams</c>, the default).
+    /// The Orleans client side of the edge streams: push streams (src/Streaming), with which the silos call this
+    /// edge's subscriber directly. The silos register the same provider.
     /// </summary>
     public static IClientBuilder AddWsRoomsStreams(this IClientBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder.AddPushStreams(EdgeStreams.ProviderName);
-    }
-
-    /// <summary>The Orleans client side of the edge streams when the silos use Orleans memory streams instead.</summary>
-    public static IClientBuilder AddWsRoomsMemoryStreams(this IClientBuilder builder)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddMemoryStreams(EdgeStreams.ProviderName);
     }
 
     private sealed class WsRoomsEdgeOptionsValidator : IValidateOptions<WsRoomsEdgeOptions>

@@ -1,29 +1,28 @@
 using System.Net.WebSockets;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WsRooms.Edge.Connections;
+using WsRooms.Edge.Delivery;
 using WsRooms.Grains;
-using WsRooms.Protocol;
 
 namespace WsRooms.Edge.Lease;
 
 /// <summary>
-/// Keeps this edge host's lease with the cluster's <see cref="IEdgeDirectoryGrain"/>: registers it before the edge
-/// takes connections, renews it every <see cref="EdgeLeaseOptions.EffectiveRenewInterval"/>, and releases it on a
-/// graceful stop. Should the cluster have let the lease lapse (this edge was cut off for longer than the lease),
-/// the cluster has already closed this edge's connections: their sockets are closed here too, with 1012 (service
-/// restart), so the clients reconnect instead of talking into rooms that no longer list them.
+/// This edge host's lease with the cluster's <see cref="IEdgeDirectoryGrain"/>: acquired before the edge takes
+/// connections, renewed every <see cref="EdgeLeaseOptions.EffectiveRenewInterval"/>, and released on a graceful stop
+/// (<see cref="Hosting.EdgeLifecycle"/> calls each step). Should the cluster have let the lease lapse (this edge was
+/// cut off for longer than the lease), the cluster has already closed this edge's connections: their sockets are
+/// closed here too, with 1012 (service restart), so the clients reconnect instead of talking into rooms that no
+/// longer list them.
 /// </summary>
-internal sealed partial class EdgeLeaseService(
+internal sealed partial class EdgeLease(
     IClusterClient client,
     EdgeIdentity identity,
     ConnectionRegistry registry,
+    RootRoomAttachment root,
     IOptions<EdgeLeaseOptions> leaseOptions,
     IOptions<WsRoomsEdgeOptions> edgeOptions,
-    ILogger<EdgeLeaseService> logger) : IHostedLifecycleService, IAsyncDisposable
+    ILogger<EdgeLease> logger) : IAsyncDisposable
 {
     /// <summary>RFC 6455 1012, "service restart": the client should reconnect.</summary>
     internal const WebSocketCloseStatus LeaseLostCloseStatus = (WebSocketCloseStatus)1012;
@@ -33,26 +32,21 @@ internal sealed partial class EdgeLeaseService(
     private readonly EdgeLeaseOptions _options = leaseOptions.Value;
     private readonly CancellationTokenSource _stop = new();
 
+    // Fresh per process start: a restarted edge with a configured id is told apart from its predecessor.
+    private readonly string _instance = Guid.NewGuid().ToString("N");
+
     // Orleans holds observers weakly: this field keeps the lookup alive as long as the lease.
     private readonly EdgeConnectionLookup _lookup = new(registry);
     private IEdgeConnectionLookup? _lookupReference;
     private Task _renewing = Task.CompletedTask;
-    private int _disposed;
-
-    /// <summary>Fresh per process start: a restarted edge with a configured id is told apart from its predecessor.</summary>
-    public string Instance { get; } = Guid.NewGuid().ToString("N");
 
     private IEdgeDirectoryGrain Directory => client.GetGrain<IEdgeDirectoryGrain>(IEdgeDirectoryGrain.Key);
 
-    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
     /// <summary>
-    /// Registered before the stream subscriber (which opens the edge to clients), so no connection exists before the
-    /// cluster knows whose lease covers it.
+    /// Registers the lease (waiting out a predecessor under the same edge id that the cluster is still expiring),
+    /// then starts renewing it.
     /// </summary>
-    public async Task StartedAsync(CancellationToken cancellationToken)
+    public async Task AcquireAsync(CancellationToken cancellationToken)
     {
         _lookupReference = client.CreateObjectReference<IEdgeConnectionLookup>(_lookup);
         var deadline = DateTime.UtcNow + (2 * _options.Duration) + TimeSpan.FromSeconds(30);
@@ -80,14 +74,14 @@ internal sealed partial class EdgeLeaseService(
         _renewing = Task.Run(() => RenewLoopAsync(_stop.Token), CancellationToken.None);
     }
 
-    /// <summary>Runs after the subscriber has drained (stopping goes in reverse order): give the lease up.</summary>
-    public async Task StoppingAsync(CancellationToken cancellationToken)
+    /// <summary>Stops renewing and gives the lease up, so the cluster need not wait for it to lapse.</summary>
+    public async Task ReleaseAsync(CancellationToken cancellationToken)
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         await _renewing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         try
         {
-            await Directory.ReleaseAsync(identity.Id, Instance).WaitAsync(edgeOptions.Value.GrainCallTimeout, cancellationToken).ConfigureAwait(false);
+            await Directory.ReleaseAsync(identity.Id, _instance).WaitAsync(edgeOptions.Value.GrainCallTimeout, cancellationToken).ConfigureAwait(false);
             Log.Released(logger, identity.Id);
         }
         catch (Exception e)
@@ -97,18 +91,8 @@ internal sealed partial class EdgeLeaseService(
         }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
     public async ValueTask DisposeAsync()
     {
-        // Disposed once per registration that resolved it (itself and the hosted service): only the first counts.
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
         await _stop.CancelAsync().ConfigureAwait(false);
         await _renewing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stop.Dispose();
@@ -120,7 +104,7 @@ internal sealed partial class EdgeLeaseService(
 
     /// <summary>Each renewal also says how the cluster reaches this edge's connections: their tag and the lookup.</summary>
     private Task<EdgeLeaseStatus> RenewAsync() =>
-        Directory.RenewAsync(identity.Id, Instance, _options.Duration, identity.Tag, _lookupReference!);
+        Directory.RenewAsync(identity.Id, _instance, _options.Duration, identity.Tag, _lookupReference!);
 
     private async Task RenewLoopAsync(CancellationToken cancellationToken)
     {
@@ -174,12 +158,12 @@ internal sealed partial class EdgeLeaseService(
             connection.BeginClose(LeaseLostCloseStatus, "lease lost: reconnect");
         }
 
-        if (status == EdgeLeaseStatus.Registered && !edgeOptions.Value.RootPresence)
+        if (status == EdgeLeaseStatus.Registered)
         {
             try
             {
                 // The expiry detached this edge from root; new connections must hear root broadcasts again.
-                await client.GetRoom(EventNames.RootRoom).AttachEdgeAsync(identity.Id).ConfigureAwait(false);
+                await root.AttachAsync().ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -207,16 +191,3 @@ internal sealed partial class EdgeLeaseService(
     }
 }
 
-/// <summary>Registration of the lease, called from <see cref="WsRoomsServiceCollectionExtensions.AddWsRooms"/>.</summary>
-internal static class EdgeLeaseServiceCollectionExtensions
-{
-    /// <summary>Must come before the stream subscriber's hosted service: see <see cref="EdgeLeaseService.StartedAsync"/>.</summary>
-    public static IServiceCollection AddEdgeLease(this IServiceCollection services)
-    {
-        services.AddOptions<EdgeLeaseOptions>().BindConfiguration(EdgeLeaseOptions.SectionName).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EdgeLeaseOptions>, EdgeLeaseOptionsValidator>());
-        services.AddSingleton<EdgeLeaseService>();
-        services.AddHostedService(sp => sp.GetRequiredService<EdgeLeaseService>());
-        return services;
-    }
-}

@@ -1,5 +1,7 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.DependencyInjection;
+using WsRooms.Edge.Dispatch;
+using WsRooms.Edge.Security;
 
 namespace WsRooms.Edge;
 
@@ -18,9 +20,9 @@ public sealed class WsRoomsBuilder
     internal HandlerRegistry Handlers { get; }
 
     /// <summary>
-    /// Runs <paramref name="handler"/> for every client frame with event <paramref name="eventName"/> (and no dst);
-    /// the seed's <c>RegisterHandler</c>. Throws on an empty name, a null handler, a name already taken or a
-    /// name the protocol reserves (join, leave, join_ack, leave_ack, new_member, member_left).
+    /// Runs <paramref name="handler"/> for every client frame with event <paramref name="eventName"/> (and no dst).
+    /// Throws on an empty name, a null handler, a name already taken or a name the protocol reserves (join, leave,
+    /// join_ack, leave_ack, new_member, member_left).
     /// </summary>
     public WsRoomsBuilder AddHandler(string eventName, MessageHandler handler)
     {
@@ -28,7 +30,7 @@ public sealed class WsRoomsBuilder
         return this;
     }
 
-    /// <summary>Sets the authorization hook; the seed's <c>Authorize</c> passed to <c>SocketHandler</c>.</summary>
+    /// <summary>Sets the authorization hook, asked before every upgrade (a refusal is answered 401).</summary>
     public WsRoomsBuilder UseAuthorization(WsRoomsAuthorize authorize)
     {
         ArgumentNullException.ThrowIfNull(authorize);

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using WsRooms.Protocol;
 
-namespace WsRooms.Edge;
+namespace WsRooms.Edge.Dispatch;
 
 /// <summary>
 /// The frame the edge sends a client when it refuses what the client asked, instead of dropping it silently:

@@ -1,12 +1,11 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using WsRooms.Edge.Connections;
 
 namespace WsRooms.Edge;
 
-/// <summary>Maps the WsRooms WebSocket endpoint; the seed's <c>http.Handle("/ws", SocketHandler(...))</c>.</summary>
+/// <summary>Maps the WsRooms WebSocket endpoint.</summary>
 public static class WsRoomsEndpointRouteBuilderExtensions
 {
     /// <summary>

@@ -1,9 +1,9 @@
 using Microsoft.AspNetCore.Http;
 
-namespace WsRooms.Edge;
+namespace WsRooms.Edge.Security;
 
 /// <summary>
-/// The authorization hook; the seed's <c>Authorize</c>: request → claims, or failure (answered 401 before the
+/// The authorization hook: request → claims, or failure (answered 401 before the
 /// upgrade). Register one with <c>WsRoomsBuilder.UseAuthorization</c>; the default lets everyone in with no claims.
 /// </summary>
 public delegate ValueTask<AuthorizeResult> WsRoomsAuthorize(HttpContext context);
