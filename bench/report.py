@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turns the generator's JSON lines (bench/run.sh) into results.json and the markdown table of the README."""
+"""Turns the generator's JSON lines (bench/run.sh) into results.json and results.md (the table bench/README.md shows)."""
 import datetime
 import json
 import sys
@@ -150,7 +150,7 @@ md = [f"Measured {result['date']} with `{command}` on {result['cores']} cores, t
       "| scenario | WsRooms 1 silo + 1 edge | Socket.IO 4.8 | WsRooms ÷ Socket.IO | WsRooms 1 silo + 2 edges |",
       "|---|---:|---:|---:|---:|"]
 md += [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows]
-md += ["", "CPU (cores busy on average) during the runs — the generator competes with the servers for the same 2 cores:", ""]
+md += ["", f"CPU (cores busy on average) during the runs — the generator competes with the servers for the same {result['cores']} cores:", ""]
 for label, rs in ((WS, (fm_ws, f_ws)), (PEER, (fm_peer, f_peer)), (SPLIT, (fm_split, x_split))):
     md.append(f"- {label}: fanout-max at the best step: {cores(rs[0])}; second run shown: {cores(rs[1])}")
 md += ["", "| target | met | measured |", "|---|---|---|"]

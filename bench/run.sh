@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole WsRooms-vs-Socket.IO comparison of issue #4, from one command:
+# The whole WsRooms-vs-Socket.IO comparison (bench/README.md), from one command:
 #   1. builds (Release) the silo, the edge host and the load generator; npm ci for the Socket.IO peer
 #   2. 1 silo + 1 edge:  connect, fanout, fanout-max, direct, churn, fanout 1x1000 at a fixed rate
 #   3. the Socket.IO 4.8 peer (one Node process): the same scenarios
@@ -53,7 +53,7 @@ mkdir -p "$OUT" "$LOGS"
 RAW=$OUT/raw.jsonl
 : > "$RAW"
 
-# Scenario sizes (issue #4's targets). --quick shrinks durations only, never the shapes.
+# Scenario sizes (bench/README.md). --quick shrinks durations only, never the shapes.
 if (( QUICK )); then DUR=3; STEP=2; WARM=1; STEPS=8; else DUR=10; STEP=4; WARM=3; STEPS=20; fi
 FIXED_RATE=40   # msg/s into 1 room x 1,000 members: ~40,000 deliveries/s, for the split-vs-single cost ratio
 

@@ -158,7 +158,7 @@ internal sealed class Connection(WebSocket socket, string id)
     }
 }
 
-/// <summary>The README's frame: room, event, dst, src, payload, each a big-endian uint32 length and its bytes.</summary>
+/// <summary>The WsRooms frame (docs/protocol.md): room, event, dst, src, payload, each a big-endian uint32 length and its bytes.</summary>
 internal static class Frame
 {
     public static byte[] Encode(string room, string @event, string dst, string src, byte[] payload)

@@ -10,7 +10,7 @@ namespace WsRooms.Benchmarks;
 
 /// <summary>
 /// The edge's fan-out path with real <see cref="EdgeConnection"/>s and their send loops, over a socket that
-/// only counts what it is given: one frame to every local member of a room. The target of issue #4: no
+/// only counts what it is given: one frame to every local member of a room. What it checks: no
 /// allocation per recipient (the frame is encoded once and the same bytes go to every queue).
 /// </summary>
 [MemoryDiagnoser]

@@ -5,7 +5,7 @@ using WsRooms.Protocol;
 namespace WsRooms.Benchmarks;
 
 /// <summary>
-/// The codec on a typical broadcast frame (room "bench-0", event "m", 256-byte payload). The target of issue #4:
+/// The codec on a typical broadcast frame (room "bench-0", event "m", 256-byte payload). What it checks:
 /// parsing allocates nothing per frame beyond the payload (and the message holding it); encoding into a span or a
 /// pooled writer allocates nothing.
 /// </summary>

@@ -8,7 +8,7 @@ namespace WsRooms.LoadGen;
 internal sealed record Publisher(BenchClient Client, int SenderId, string Target, bool Direct, int Recipients);
 
 /// <summary>
-/// The scenarios of issue #4. Each is bounded in count (connections, steps) and in time (durations, drain waits,
+/// The scenarios bench/run.sh runs (bench/README.md). Each is bounded in count (connections, steps) and in time (durations, drain waits,
 /// and the whole run by <see cref="BenchOptions.Timeout"/>).
 /// </summary>
 internal sealed class Scenarios(BenchOptions options, ProcessMeter meter)
@@ -112,8 +112,8 @@ internal sealed class Scenarios(BenchOptions options, ProcessMeter meter)
         // Warm both sides' code paths first, then let the servers settle, so the figures are of the steady state.
         // Several rounds with pauses, because .NET's tiered JIT promotes a hot method only after its call counting
         // starts, which waits until no new code has been compiled for 100 ms, and then needs two more compilations
-        // (instrumented, then optimized): with one round the measured run paid for ~1,400 tier-1 compilations in
-        // the servers, half the silo's CPU per connect. The Socket.IO peer gets the same rounds (V8 tiers up too).
+        // (instrumented, then optimized): with one round the measured run would pay for the servers' tier-1
+        // compilations instead of their steady state. The Socket.IO peer gets the same rounds (V8 tiers up too).
         for (var round = 0; round < options.WarmupRounds; round++)
         {
             var warm = await ConnectManyAsync(Math.Min(200, options.Connections), options.Concurrency, cancellationToken).ConfigureAwait(false);
@@ -250,8 +250,8 @@ internal sealed class Scenarios(BenchOptions options, ProcessMeter meter)
         for (var i = 0; i < count; i++)
         {
             clients[i] = options.Protocol == "socketio"
-                ? new SocketIoClient(first + i, _stats)
-                : new WsRoomsClient(first + i, _stats);
+                ? new SocketIoBenchClient(first + i, _stats)
+                : new WsRoomsBenchClient(first + i, _stats);
         }
 
         _clients.AddRange(clients);

@@ -4,8 +4,8 @@ using System.Text;
 
 namespace WsRooms.LoadGen;
 
-/// <summary>The WsRooms wire protocol: binary frames of five length-prefixed fields (README, "The protocol").</summary>
-internal sealed class WsRoomsClient(int index, DeliveryStats stats) : BenchClient(index, stats)
+/// <summary>The WsRooms wire protocol: binary frames of five length-prefixed fields (docs/protocol.md).</summary>
+internal sealed class WsRoomsBenchClient(int index, DeliveryStats stats) : BenchClient(index, stats)
 {
     private const string DataEvent = "m";
     private byte[] _sendBuffer = new byte[1024];

@@ -10,7 +10,7 @@ namespace WsRooms.LoadGen;
 /// client → server <c>join</c>, <c>leave</c>, <c>pub</c> (room, payload), <c>dm</c> (dst, payload); server → client
 /// <c>join_ack</c>, <c>leave_ack</c>, <c>new_member</c>, <c>member_left</c>, <c>m</c> (room, src, payload), <c>dm</c> (src, payload).
 /// </summary>
-internal sealed class SocketIoClient(int index, DeliveryStats stats) : BenchClient(index, stats)
+internal sealed class SocketIoBenchClient(int index, DeliveryStats stats) : BenchClient(index, stats)
 {
     private static readonly byte[] Pong = "3"u8.ToArray();
     private static readonly byte[] ConnectPacket = "40"u8.ToArray();
