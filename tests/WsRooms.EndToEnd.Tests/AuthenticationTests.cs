@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using WsRooms.Edge;
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Grains;
+using WsRooms.Testing;
 
 namespace WsRooms.EndToEnd.Tests;
 

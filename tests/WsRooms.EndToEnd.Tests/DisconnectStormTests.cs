@@ -5,6 +5,7 @@ using System.Text;
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Grains;
 using WsRooms.Protocol;
+using WsRooms.Testing;
 using Xunit.Abstractions;
 
 namespace WsRooms.EndToEnd.Tests;
@@ -26,8 +27,8 @@ public sealed class DisconnectStormTests(ClusterFixture fixture, ITestOutputHelp
     {
         var stopwatch = Stopwatch.StartNew();
         var edges = new[] { fixture.EdgeA, fixture.EdgeB };
-        var baseline = edges.Select(e => e.ConnectionCount).ToArray();
-        var rooms = Enumerable.Range(0, Rooms).Select(_ => Names.Room("storm")).ToArray();
+        var baseline = edges.Select(e => e.ConnectionCount()).ToArray();
+        var rooms = Enumerable.Range(0, Rooms).Select(_ => TestNames.Room("storm")).ToArray();
 
         var clients = new List<StormClient>(Clients);
         for (var start = 0; start < Clients; start += ConnectBatch)
@@ -58,7 +59,7 @@ public sealed class DisconnectStormTests(ClusterFixture fixture, ITestOutputHelp
         output.WriteLine($"storm: all {Clients} gone from the client side in {stopwatch.Elapsed.TotalSeconds:F1} s");
 
         // Every room empties, and each edge is back to what it held before.
-        await LimitTests.WaitUntilAsync(() => edges.Select(e => e.ConnectionCount).SequenceEqual(baseline), TimeSpan.FromSeconds(60));
+        await LimitTests.WaitUntilAsync(() => edges.Select(e => e.ConnectionCount()).SequenceEqual(baseline), TimeSpan.FromSeconds(60));
         foreach (var room in rooms)
         {
             await WaitUntilEmptyAsync(room);
@@ -70,7 +71,7 @@ public sealed class DisconnectStormTests(ClusterFixture fixture, ITestOutputHelp
         await Task.WhenAll(talkers);
 
         // New clients are served at once, on both edges.
-        var after = Names.Room("after-storm");
+        var after = TestNames.Room("after-storm");
         await using var a = await fixture.EdgeA.ConnectAsync();
         await using var b = await fixture.EdgeB.ConnectAsync();
         await a.JoinAsync(after);

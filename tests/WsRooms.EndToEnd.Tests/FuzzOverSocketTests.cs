@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Text;
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Protocol;
+using WsRooms.Testing;
 using Xunit.Abstractions;
 
 namespace WsRooms.EndToEnd.Tests;
@@ -24,7 +25,7 @@ public sealed class FuzzOverSocketTests(ClusterFixture fixture, ITestOutputHelpe
     [Fact]
     public async Task MalformedFramesOverLiveSocketsCloseOnlyTheirSendersAndTheChatLosesNothing()
     {
-        var room = Names.Room("fuzz");
+        var room = TestNames.Room("fuzz");
         await using var a = await fixture.EdgeA.ConnectAsync();
         await using var b = await fixture.EdgeB.ConnectAsync();
         await a.JoinAsync(room);

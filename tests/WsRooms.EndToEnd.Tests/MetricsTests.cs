@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using WsRooms.Edge;
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Protocol;
+using WsRooms.Testing;
 
 namespace WsRooms.EndToEnd.Tests;
 
@@ -16,7 +17,7 @@ public sealed class MetricsTests(ClusterFixture fixture)
         await using var edge = await fixture.StartEdgeAsync();
         using var edgeMeter = new MeterCollector("WsRooms.Edge", edge.Services.GetRequiredService<IMeterFactory>());
         using var siloMeter = new MeterCollector("WsRooms.Silo");
-        var room = Names.Room();
+        var room = TestNames.Room();
 
         var a = await edge.ConnectAsync();
         await using var b = await edge.ConnectAsync();
@@ -54,8 +55,8 @@ public sealed class MetricsTests(ClusterFixture fixture)
         await using var edge = await fixture.StartEdgeAsync(configureOptions: o => o.Quotas.MaxRoomsPerConnection = 1);
         using var edgeMeter = new MeterCollector("WsRooms.Edge", edge.Services.GetRequiredService<IMeterFactory>());
         await using var client = await edge.ConnectAsync();
-        await client.JoinAsync(Names.Room());
-        await client.SendAsync(Message.FromText(Names.Room(), EventNames.Join, client.Id, client.Id, client.Id));
+        await client.JoinAsync(TestNames.Room());
+        await client.SendAsync(Message.FromText(TestNames.Room(), EventNames.Join, client.Id, client.Id, client.Id));
         await client.WaitForAsync(m => m.Event == ErrorFrames.EventName);
 
         Assert.Equal(1, edgeMeter.Sum("wsrooms.edge.drops", "reason=too_many_rooms"));
@@ -71,7 +72,7 @@ public sealed class MetricsTests(ClusterFixture fixture)
             configureEdge: e => e.Services.AddWsRoomsOpenTelemetry(),
             configureApp: app => app.MapWsRoomsPrometheus());
         await using var client = await edge.ConnectAsync();
-        await client.JoinAsync(Names.Room());
+        await client.JoinAsync(TestNames.Room());
 
         using var http = new HttpClient { BaseAddress = edge.HttpUri };
         var text = await http.GetStringAsync("/metrics");

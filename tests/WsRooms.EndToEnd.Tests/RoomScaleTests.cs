@@ -1,5 +1,6 @@
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Grains;
+using WsRooms.Testing;
 
 namespace WsRooms.EndToEnd.Tests;
 
@@ -12,7 +13,7 @@ public sealed class RoomScaleTests(ClusterFixture fixture)
     {
         const int members = 300;
         const int broadcasts = 5;
-        var room = Names.Room();
+        var room = TestNames.Room();
         var clients = new List<TestClient>();
         try
         {

@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Grains;
 using WsRooms.Protocol;
+using WsRooms.Testing;
 
 namespace WsRooms.EndToEnd.Tests;
 
@@ -12,8 +13,8 @@ public sealed class SlowConsumerTests(ClusterFixture fixture)
     [Fact]
     public async Task AClientThatStopsReadingIsClosedWith1013AndTheRoomCarriesOn()
     {
-        var flooded = Names.Room("flooded");
-        var quiet = Names.Room("quiet");
+        var flooded = TestNames.Room("flooded");
+        var quiet = TestNames.Room("quiet");
         await using var watcher = await fixture.EdgeA.ConnectAsync();
         await using var slow = await fixture.EdgeA.ConnectAsync();
         await watcher.JoinAsync(quiet);

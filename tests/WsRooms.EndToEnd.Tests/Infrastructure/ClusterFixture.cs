@@ -1,86 +1,75 @@
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Builder;
 using Orleans.TestingHost;
-using WsRooms.Delivery;
-using WsRooms.Hosting;
+using WsRooms.Edge;
 using WsRooms.Observability;
-using WsRooms.Streaming;
+using WsRooms.Testing;
 
 namespace WsRooms.EndToEnd.Tests.Infrastructure;
 
 /// <summary>
-/// One Orleans test cluster of two silos, reachable over real loopback TCP, and two edge hosts connected to it. Shared
-/// by every test in the collection: clusters are slow to start, and tests use their own room names.
+/// One <see cref="WsRoomsTestCluster"/> of two silos and two edge hosts, shared by every test in the collection:
+/// clusters are slow to start, and tests use their own room names. Every edge host here also answers the "echo" event.
 /// </summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
-    public TestCluster Cluster { get; private set; } = null!;
+    private WsRoomsTestCluster? _cluster;
 
-    public EdgeServer EdgeA { get; private set; } = null!;
+    public WsRoomsTestCluster WsRoomsCluster => _cluster ?? throw new InvalidOperationException("The cluster has not started.");
 
-    public EdgeServer EdgeB { get; private set; } = null!;
+    public TestCluster Cluster => WsRoomsCluster.Cluster;
+
+    public EdgeServer EdgeA => WsRoomsCluster.Edges[0];
+
+    public EdgeServer EdgeB => WsRoomsCluster.Edges[1];
 
     /// <summary>A plain Orleans client, not an edge: what other services in the cluster use.</summary>
-    public IClusterClient Client => Cluster.Client;
+    public IClusterClient Client => WsRoomsCluster.Client;
 
-    public int[] GatewayPorts => Cluster.Silos.Select(s => s.GatewayAddress.Endpoint.Port).ToArray();
+    public IReadOnlyList<int> GatewayPorts => WsRoomsCluster.GatewayPorts;
 
-    public async Task InitializeAsync()
-    {
-        var builder = new TestClusterBuilder(2);
-        // Edge hosts are separate Orleans clients: they need the gateways on real sockets.
-        builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;
-        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
-        builder.AddClientBuilderConfigurator<ClientConfigurator>();
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
+    public async Task InitializeAsync() =>
+        _cluster = await new WsRoomsTestClusterBuilder()
+            .WithSilos(2)
+            .WithEdges(2)
+            .AddSiloConfigurator<SiloConfigurator>()
+            .ConfigureEdges(o => o.ConfigureEdge += AddEcho)
+            .StartAsync();
 
-        EdgeA = await StartEdgeAsync();
-        EdgeB = await StartEdgeAsync();
-    }
-
+    /// <summary>Another edge host on the cluster, changed as the test says; the test disposes it.</summary>
     public Task<EdgeServer> StartEdgeAsync(
-        Action<WsRooms.Edge.WsRoomsBuilder>? configureEdge = null,
-        Action<WsRooms.Edge.WsRoomsEdgeOptions>? configureOptions = null,
-        Action<Microsoft.AspNetCore.Builder.WebApplication>? configureApp = null) =>
-        EdgeServer.StartAsync(Cluster.Options.ClusterId, Cluster.Options.ServiceId, GatewayPorts, configureEdge, configureOptions, configureApp);
+        Action<WsRoomsBuilder>? configureEdge = null,
+        Action<WsRoomsEdgeOptions>? configureOptions = null,
+        Action<WebApplication>? configureApp = null,
+        Action<WebApplicationBuilder>? configureHost = null) =>
+        WsRoomsCluster.StartEdgeAsync(o =>
+        {
+            o.ConfigureEdge += configureEdge;
+            o.ConfigureOptions += configureOptions;
+            o.ConfigureApp += configureApp;
+            o.ConfigureHost += configureHost;
+        });
 
     public async Task DisposeAsync()
     {
-        if (EdgeA is not null)
+        if (_cluster is not null)
         {
-            await EdgeA.DisposeAsync();
-        }
-
-        if (EdgeB is not null)
-        {
-            await EdgeB.DisposeAsync();
-        }
-
-        if (Cluster is not null)
-        {
-            await Cluster.StopAllSilosAsync();
-            await Cluster.DisposeAsync();
+            await _cluster.DisposeAsync();
         }
     }
+
+    /// <summary>Answers "echo" to its sender as "echoed": a round trip through one edge host only.</summary>
+    public static void AddEcho(WsRoomsBuilder edge) =>
+        edge.AddHandler("echo", static (connection, message, _) =>
+        {
+            connection.TrySend(message with { Event = "echoed", Dst = connection.Id, Src = "" });
+            return ValueTask.CompletedTask;
+        });
 
     private sealed class SiloConfigurator : ISiloConfigurator
     {
-        public void Configure(ISiloBuilder siloBuilder) => siloBuilder.AddWsRooms().AddWsRoomsMemoryProviders()
-            .AddWsRoomsHealthEndpoint(o => o.Port = FreePort()) // HealthTests: /healthz, /readyz, /metrics on each silo
+        public void Configure(ISiloBuilder siloBuilder) => siloBuilder
+            .AddWsRoomsHealthEndpoint(o => o.Port = FreePorts.One()) // HealthTests: /healthz, /readyz, /metrics on each silo
             .AddIncomingGrainCallFilter(ConnectionGrainCalls.RecordAsync);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private sealed class ClientConfigurator : IClientBuilderConfigurator
-    {
-        public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder clientBuilder) =>
-            clientBuilder.AddPushStreams(EdgeStreams.ProviderName);
     }
 }
 

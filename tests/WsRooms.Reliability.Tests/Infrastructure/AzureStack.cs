@@ -5,10 +5,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
-using WsRooms.EndToEnd.Tests.Infrastructure;
+using WsRooms.Testing;
 using Xunit.Abstractions;
 
-namespace WsRooms.Testing;
+namespace WsRooms.Reliability.Tests.Infrastructure;
 
 /// <summary>
 /// The deployment in miniature: a fresh Azurite, silo processes (Azure Table clustering and grain state, test
