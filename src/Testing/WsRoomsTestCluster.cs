@@ -13,9 +13,11 @@ public sealed class WsRoomsTestCluster : IAsyncDisposable
     private readonly Azurite? _azurite;
     private readonly Action<EdgeServerOptions>? _configureEdges;
     private readonly List<EdgeServer> _edges = [];
+    private readonly bool _inMemoryTransport;
 
-    internal WsRoomsTestCluster(TestCluster cluster, Azurite? azurite, string? azureConnectionString, Action<EdgeServerOptions>? configureEdges)
+    internal WsRoomsTestCluster(TestCluster cluster, Azurite? azurite, string? azureConnectionString, Action<EdgeServerOptions>? configureEdges, bool inMemoryTransport)
     {
+        _inMemoryTransport = inMemoryTransport;
         Cluster = cluster;
         _azurite = azurite;
         AzureConnectionString = azureConnectionString;
@@ -49,6 +51,11 @@ public sealed class WsRoomsTestCluster : IAsyncDisposable
     /// </summary>
     public Task<EdgeServer> StartEdgeAsync(Action<EdgeServerOptions>? configure = null)
     {
+        if (_inMemoryTransport)
+        {
+            throw new InvalidOperationException("This cluster was built with UseInMemoryTransport: an edge host cannot reach its gateways.");
+        }
+
         var options = new EdgeServerOptions
         {
             ClusterId = Cluster.Options.ClusterId,

@@ -16,6 +16,7 @@ public sealed class WsRoomsTestClusterBuilder
     private int _edges;
     private WsRoomsTestStorage _storage = WsRoomsTestStorage.Memory;
     private string? _azureConnectionString;
+    private bool _inMemoryTransport;
 
     /// <summary>
     /// Starts <paramref name="count"/> silos. Default 2: grains then land on different silos from their callers, as
@@ -44,6 +45,16 @@ public sealed class WsRoomsTestClusterBuilder
     {
         _storage = WsRoomsTestStorage.AzureTable;
         _azureConnectionString = connectionString;
+        return this;
+    }
+
+    /// <summary>
+    /// Connects the silos and the cluster client in memory instead of over loopback TCP: quicker, for tests that start
+    /// no edge host (an edge host is a separate Orleans client and needs real gateways).
+    /// </summary>
+    public WsRoomsTestClusterBuilder UseInMemoryTransport()
+    {
+        _inMemoryTransport = true;
         return this;
     }
 
@@ -86,6 +97,11 @@ public sealed class WsRoomsTestClusterBuilder
     /// <summary>Starts the silos (and Azurite, if needed), then the edge hosts; disposes what it started if any step fails.</summary>
     public async Task<WsRoomsTestCluster> StartAsync()
     {
+        if (_inMemoryTransport && _edges > 0)
+        {
+            throw new InvalidOperationException("Edge hosts connect to the silos over TCP: WithEdges cannot be combined with UseInMemoryTransport.");
+        }
+
         Azurite? azurite = null;
         var connectionString = _azureConnectionString;
         if (_storage == WsRoomsTestStorage.AzureTable && connectionString is null)
@@ -96,7 +112,7 @@ public sealed class WsRoomsTestClusterBuilder
 
         var builder = new TestClusterBuilder((short)_silos);
         // Edge hosts are separate Orleans clients: they need the gateways on real sockets.
-        builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;
+        builder.Options.ConnectionTransport = _inMemoryTransport ? ConnectionTransportType.InMemory : ConnectionTransportType.TcpSocket;
         builder.Properties[WsRoomsTestSiloConfigurator.StorageKey] = _storage.ToString();
         if (_storage == WsRoomsTestStorage.AzureTable)
         {
@@ -117,7 +133,7 @@ public sealed class WsRoomsTestClusterBuilder
             configure(builder);
         }
 
-        var cluster = new WsRoomsTestCluster(builder.Build(), azurite, connectionString, _configureEdges);
+        var cluster = new WsRoomsTestCluster(builder.Build(), azurite, connectionString, _configureEdges, _inMemoryTransport);
         try
         {
             await cluster.DeployAsync(_edges);

@@ -8,9 +8,9 @@ using WsRooms.Testing;
 
 namespace WsRooms.EndToEnd.Tests;
 
-/// <summary>Every bad input gets its close code (PROTOCOL.md), and the clients around it lose nothing.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class BadInputTests(ClusterFixture fixture)
+/// <summary>Every bad input gets its close code (docs/protocol.md), and the clients around it lose nothing.</summary>
+[Collection(EdgeClusterCollection.Name)]
+public sealed class BadInputTests(EdgeClusterFixture fixture)
 {
     public static TheoryData<string, int> MalformedFrames => new()
     {

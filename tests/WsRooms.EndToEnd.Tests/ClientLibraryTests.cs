@@ -9,8 +9,8 @@ using WsRooms.Testing;
 namespace WsRooms.EndToEnd.Tests;
 
 /// <summary>The .NET client library (src/Client) against two real edge hosts and a two-silo cluster.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class ClientLibraryTests(ClusterFixture fixture)
+[Collection(EdgeClusterCollection.Name)]
+public sealed class ClientLibraryTests(EdgeClusterFixture fixture)
 {
     private static readonly TimeSpan Timeout = TestClient.DefaultTimeout;
 

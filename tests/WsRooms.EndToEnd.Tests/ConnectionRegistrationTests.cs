@@ -11,8 +11,8 @@ namespace WsRooms.EndToEnd.Tests;
 /// hears of a connection at its first join, or when something asks for it, and to every caller it behaves as if it
 /// had been opened at connect.
 /// </summary>
-[Collection(ClusterCollection.Name)]
-public sealed class ConnectionRegistrationTests(ClusterFixture fixture)
+[Collection(EdgeClusterCollection.Name)]
+public sealed class ConnectionRegistrationTests(EdgeClusterFixture fixture)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 

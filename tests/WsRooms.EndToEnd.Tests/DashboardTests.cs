@@ -17,7 +17,7 @@ public sealed class DashboardTests : IAsyncLifetime
     private WsRoomsTestCluster Cluster => _cluster ?? throw new InvalidOperationException("The cluster has not started.");
 
     public async Task InitializeAsync() =>
-        _cluster = await new WsRoomsTestClusterBuilder().WithSilos(1).AddSiloConfigurator<SiloConfigurator>().StartAsync();
+        _cluster = await new WsRoomsTestClusterBuilder().WithSilos(1).AddSiloConfigurator<DashboardSiloConfigurator>().StartAsync();
 
     public async Task DisposeAsync()
     {
@@ -66,7 +66,7 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.Contains(siloPort, counters, StringComparison.Ordinal);
     }
 
-    private sealed class SiloConfigurator : ISiloConfigurator
+    private sealed class DashboardSiloConfigurator : ISiloConfigurator
     {
         public void Configure(ISiloBuilder siloBuilder) => siloBuilder.AddDashboard();
     }

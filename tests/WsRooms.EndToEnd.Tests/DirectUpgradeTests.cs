@@ -18,8 +18,8 @@ namespace WsRooms.EndToEnd.Tests;
 /// Clients see the same protocol and the same refusals; the application's own middleware does not run for them;
 /// every other request takes the usual path.
 /// </summary>
-[Collection(ClusterCollection.Name)]
-public sealed class DirectUpgradeTests(ClusterFixture fixture)
+[Collection(EdgeClusterCollection.Name)]
+public sealed class DirectUpgradeTests(EdgeClusterFixture fixture)
 {
     [Fact]
     public async Task UpgradesBypassTheApplicationPipelineAndTheProtocolWorksAcrossEdges()

@@ -12,8 +12,8 @@ using WsRooms.Testing;
 namespace WsRooms.EndToEnd.Tests;
 
 /// <summary>An edge host that stops gracefully tells its clients (1001) and takes them out of their rooms at once.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class EdgeLifecycleTests(ClusterFixture fixture)
+[Collection(EdgeClusterCollection.Name)]
+public sealed class EdgeLifecycleTests(EdgeClusterFixture fixture)
 {
     [Fact]
     public async Task StoppingAnEdgeClosesItsClientsWith1001AndTheyLeaveTheirRooms()

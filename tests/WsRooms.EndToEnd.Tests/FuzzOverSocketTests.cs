@@ -13,8 +13,8 @@ namespace WsRooms.EndToEnd.Tests;
 /// bytes, invalid UTF-8, oversized and text messages) while two clients keep exchanging numbered messages across
 /// the edges: they lose none and see them in order, and the fuzzers only ever get protocol close codes.
 /// </summary>
-[Collection(ClusterCollection.Name)]
-public sealed class FuzzOverSocketTests(ClusterFixture fixture, ITestOutputHelper output)
+[Collection(EdgeClusterCollection.Name)]
+public sealed class FuzzOverSocketTests(EdgeClusterFixture fixture, ITestOutputHelper output)
 {
     private const int Seed = 6006;
     private const int FuzzFrames = 400;

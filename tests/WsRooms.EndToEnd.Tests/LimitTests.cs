@@ -11,8 +11,8 @@ namespace WsRooms.EndToEnd.Tests;
 /// <summary>
 /// WsRooms:Quotas, one test each: a client over a limit gets 1008 or an error frame; everyone else carries on.
 /// </summary>
-[Collection(ClusterCollection.Name)]
-public sealed class LimitTests(ClusterFixture fixture)
+[Collection(EdgeClusterCollection.Name)]
+public sealed class LimitTests(EdgeClusterFixture fixture)
 {
     private static async Task<string> SendJoinAsync(TestClient client, string room)
     {

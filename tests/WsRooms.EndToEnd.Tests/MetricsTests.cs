@@ -8,8 +8,8 @@ using WsRooms.Testing;
 namespace WsRooms.EndToEnd.Tests;
 
 /// <summary>The meters WsRooms.Edge and WsRooms.Silo, read with a MeterListener; and the Prometheus scrape endpoint.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class MetricsTests(ClusterFixture fixture)
+[Collection(EdgeClusterCollection.Name)]
+public sealed class MetricsTests(EdgeClusterFixture fixture)
 {
     [Fact]
     public async Task TheEdgeMeterCountsConnectionsRoomsFramesBytesDropsClosesAndDeliveryLatency()

@@ -6,9 +6,9 @@ using WsRooms.Testing;
 
 namespace WsRooms.EndToEnd.Tests;
 
-/// <summary>Every row of PROTOCOL.md, over two real edge hosts and a two-silo cluster.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class ProtocolTests(ClusterFixture fixture)
+/// <summary>Every rule of docs/protocol.md, over two real edge hosts and a two-silo cluster.</summary>
+[Collection(EdgeClusterCollection.Name)]
+public sealed class ProtocolTests(EdgeClusterFixture fixture)
 {
     private EdgeServer EdgeA => fixture.EdgeA;
     private EdgeServer EdgeB => fixture.EdgeB;

@@ -12,8 +12,8 @@ namespace WsRooms.EndToEnd.Tests;
 /// WsRooms:Rooms with DefaultPolicy Deny: joins and broadcasts need a rule or a claim; a refusal is an error frame
 /// <c>(room, "wsrooms.error", "", "", {"code", "room", "event"})</c> and changes nothing; server-side calls bypass it.
 /// </summary>
-[Collection(ClusterCollection.Name)]
-public sealed class RoomAuthorizationTests(ClusterFixture fixture)
+[Collection(EdgeClusterCollection.Name)]
+public sealed class RoomAuthorizationTests(EdgeClusterFixture fixture)
 {
     /// <summary>An edge whose hook takes the claims from the query (?sub=…&amp;rooms=…&amp;join=…), with Deny rules.</summary>
     private Task<EdgeServer> StartDenyEdgeAsync(Action<WsRoomsBuilder>? configureEdge = null) =>

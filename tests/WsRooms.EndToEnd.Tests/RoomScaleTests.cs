@@ -5,8 +5,8 @@ using WsRooms.Testing;
 namespace WsRooms.EndToEnd.Tests;
 
 /// <summary>A room of several hundred members split over both edges: every broadcast reaches every other member.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class RoomScaleTests(ClusterFixture fixture)
+[Collection(EdgeClusterCollection.Name)]
+public sealed class RoomScaleTests(EdgeClusterFixture fixture)
 {
     [Fact]
     public async Task ARoomOfThreeHundredMembersOnTwoEdgesReceivesEveryBroadcast()

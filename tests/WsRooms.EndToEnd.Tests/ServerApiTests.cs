@@ -7,8 +7,8 @@ using WsRooms.Testing;
 namespace WsRooms.EndToEnd.Tests;
 
 /// <summary>Other Orleans services reach WebSocket clients through the grains alone: no edge host in the call path.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class ServerApiTests(ClusterFixture fixture)
+[Collection(EdgeClusterCollection.Name)]
+public sealed class ServerApiTests(EdgeClusterFixture fixture)
 {
     private IClusterClient Service => fixture.Client;
 

@@ -6,9 +6,9 @@ using WsRooms.Testing;
 
 namespace WsRooms.EndToEnd.Tests;
 
-/// <summary>The seed's rule: a client that does not read while 256 frames wait for it is dropped, and only it.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class SlowConsumerTests(ClusterFixture fixture)
+/// <summary>A client that does not read while 256 frames wait for it is dropped, and only it (docs/protocol.md).</summary>
+[Collection(EdgeClusterCollection.Name)]
+public sealed class SlowConsumerTests(EdgeClusterFixture fixture)
 {
     [Fact]
     public async Task AClientThatStopsReadingIsClosedWith1013AndTheRoomCarriesOn()

@@ -6,7 +6,8 @@ namespace WsRooms.Grains.Tests;
 /// <summary>
 /// One two-silo <see cref="WsRoomsTestCluster"/> for every test in a collection: starting a cluster costs seconds,
 /// and two silos make room and connection grains land on different silos from their callers. The test client plays
-/// the edge hosts (see <see cref="FakeEdge"/>). The storage is the subclass's: memory, or Azure Table on Azurite.
+/// the edge hosts (see <see cref="FakeEdge"/>), so the silos and it talk in memory. The storage is the subclass's:
+/// memory, or Azure Table on Azurite.
 /// </summary>
 public abstract class GrainsClusterFixture : IAsyncLifetime
 {
@@ -25,7 +26,7 @@ public abstract class GrainsClusterFixture : IAsyncLifetime
     public IServiceProvider SiloServices => WsRoomsCluster.SiloServices;
 
     public async Task InitializeAsync() =>
-        _cluster = await Configure(new WsRoomsTestClusterBuilder().WithSilos(2).AddSiloConfigurator<StalledStreamConfigurator>()).StartAsync();
+        _cluster = await Configure(new WsRoomsTestClusterBuilder().WithSilos(2).UseInMemoryTransport().AddSiloConfigurator<StalledStreamConfigurator>()).StartAsync();
 
     public async Task DisposeAsync()
     {

@@ -10,7 +10,7 @@ namespace WsRooms.EndToEnd.Tests.Infrastructure;
 /// One <see cref="WsRoomsTestCluster"/> of two silos and two edge hosts, shared by every test in the collection:
 /// clusters are slow to start, and tests use their own room names. Every edge host here also answers the "echo" event.
 /// </summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public sealed class EdgeClusterFixture : IAsyncLifetime
 {
     private WsRoomsTestCluster? _cluster;
 
@@ -31,7 +31,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         _cluster = await new WsRoomsTestClusterBuilder()
             .WithSilos(2)
             .WithEdges(2)
-            .AddSiloConfigurator<SiloConfigurator>()
+            .AddSiloConfigurator<HealthAndCallRecordingConfigurator>()
             .ConfigureEdges(o => o.ConfigureEdge += AddEcho)
             .StartAsync();
 
@@ -65,7 +65,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             return ValueTask.CompletedTask;
         });
 
-    private sealed class SiloConfigurator : ISiloConfigurator
+    private sealed class HealthAndCallRecordingConfigurator : ISiloConfigurator
     {
         public void Configure(ISiloBuilder siloBuilder) => siloBuilder
             .AddWsRoomsHealthEndpoint(o => o.Port = FreePorts.One()) // HealthTests: /healthz, /readyz, /metrics on each silo
@@ -74,7 +74,7 @@ public sealed class ClusterFixture : IAsyncLifetime
 }
 
 [CollectionDefinition(Name)]
-public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+public sealed class EdgeClusterCollection : ICollectionFixture<EdgeClusterFixture>
 {
-    public const string Name = "cluster";
+    public const string Name = "edge cluster";
 }
