@@ -65,8 +65,6 @@ public sealed class ClusterFixture : GrainsClusterFixture
 /// </summary>
 public sealed class AzuriteClusterFixture : GrainsClusterFixture
 {
-    public string ConnectionString => WsRoomsCluster.AzureConnectionString!;
-
     // EdgeDirectoryKeepAliveTests wait for the keep-alive to bring the directory back, much sooner than by default.
     protected override WsRoomsTestClusterBuilder Configure(WsRoomsTestClusterBuilder builder) =>
         builder.UseAzureTableStorage().WithSetting("WsRooms:EdgeLease:DirectoryKeepAlive", "00:00:00.500");

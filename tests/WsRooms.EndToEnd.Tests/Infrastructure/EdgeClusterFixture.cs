@@ -25,8 +25,6 @@ public sealed class EdgeClusterFixture : IAsyncLifetime
     /// <summary>A plain Orleans client, not an edge: what other services in the cluster use.</summary>
     public IClusterClient Client => WsRoomsCluster.Client;
 
-    public IReadOnlyList<int> GatewayPorts => WsRoomsCluster.GatewayPorts;
-
     public async Task InitializeAsync() =>
         _cluster = await new WsRoomsTestClusterBuilder()
             .WithSilos(2)
