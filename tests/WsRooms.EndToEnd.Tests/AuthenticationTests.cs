@@ -4,12 +4,13 @@ using WsRooms.Edge;
 using WsRooms.Edge.Security;
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Grains;
+using WsRooms.Testing;
 
 namespace WsRooms.EndToEnd.Tests;
 
 /// <summary>WsRooms:Authentication:Mode = Jwt: a valid bearer token connects, anything else is 401 before the upgrade.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class AuthenticationTests(ClusterFixture fixture)
+[Collection(EdgeClusterCollection.Name)]
+public sealed class AuthenticationTests(EdgeClusterFixture fixture)
 {
     [Fact]
     public async Task AValidTokenInTheQueryConnectsAndItsClaimsBecomeTheConnectionsClaims()

@@ -4,12 +4,13 @@ using System.Net.WebSockets;
 using System.Text;
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Protocol;
+using WsRooms.Testing;
 
 namespace WsRooms.EndToEnd.Tests;
 
-/// <summary>Every bad input gets its close code (PROTOCOL.md), and the clients around it lose nothing.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class BadInputTests(ClusterFixture fixture)
+/// <summary>Every bad input gets its close code (docs/protocol.md), and the clients around it lose nothing.</summary>
+[Collection(EdgeClusterCollection.Name)]
+public sealed class BadInputTests(EdgeClusterFixture fixture)
 {
     public static TheoryData<string, int> MalformedFrames => new()
     {
@@ -29,7 +30,7 @@ public sealed class BadInputTests(ClusterFixture fixture)
     [MemberData(nameof(MalformedFrames))]
     public async Task AMalformedFrameClosesOnlyItsOwnConnectionWithItsCode(string shape, int expectedCode)
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await fixture.EdgeA.ConnectAsync();
         await using var b = await fixture.EdgeB.ConnectAsync();
         await using var offender = await fixture.EdgeA.ConnectAsync();
@@ -91,7 +92,7 @@ public sealed class BadInputTests(ClusterFixture fixture)
     [Fact]
     public async Task AMessageSentInFragmentsIsDeliveredWhole()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await fixture.EdgeA.ConnectAsync();
         await using var b = await fixture.EdgeB.ConnectAsync();
         await a.JoinAsync(room);
@@ -116,7 +117,7 @@ public sealed class BadInputTests(ClusterFixture fixture)
     [Fact]
     public async Task AMessageExactlyAtTheLimitIsAccepted()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await fixture.EdgeA.ConnectAsync();
         await using var b = await fixture.EdgeB.ConnectAsync();
         await a.JoinAsync(room);
@@ -133,7 +134,7 @@ public sealed class BadInputTests(ClusterFixture fixture)
     [Fact]
     public async Task AFloodOfMalformedConnectionsLeavesOthersTalking()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await fixture.EdgeA.ConnectAsync();
         await using var b = await fixture.EdgeB.ConnectAsync();
         await a.JoinAsync(room);

@@ -4,12 +4,13 @@ using WsRooms.Client;
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Grains;
 using WsRooms.Protocol;
+using WsRooms.Testing;
 
 namespace WsRooms.EndToEnd.Tests;
 
 /// <summary>The .NET client library (src/Client) against two real edge hosts and a two-silo cluster.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class ClientLibraryTests(ClusterFixture fixture)
+[Collection(EdgeClusterCollection.Name)]
+public sealed class ClientLibraryTests(EdgeClusterFixture fixture)
 {
     private static readonly TimeSpan Timeout = TestClient.DefaultTimeout;
 
@@ -19,7 +20,7 @@ public sealed class ClientLibraryTests(ClusterFixture fixture)
     [Fact]
     public async Task ConnectGivesACanonicalIdAndJoinReturnsEveryMemberAcrossEdges()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await WsRoomsClient.ConnectAsync(EdgeA);
         await using var b = await WsRoomsClient.ConnectAsync(EdgeB);
 
@@ -36,7 +37,7 @@ public sealed class ClientLibraryTests(ClusterFixture fixture)
     [Fact]
     public async Task BroadcastsAndDirectMessagesWithNonAsciiTextArriveAcrossEdges()
     {
-        var room = Names.Room("café-☕-日本");
+        var room = TestNames.Room("café-☕-日本");
         await using var a = await WsRoomsClient.ConnectAsync(EdgeA);
         await using var b = await WsRoomsClient.ConnectAsync(EdgeB);
         await a.JoinAsync(room);
@@ -54,7 +55,7 @@ public sealed class ClientLibraryTests(ClusterFixture fixture)
     [Fact]
     public async Task MessagesIsAnAsyncStreamInTheOrderSent()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await WsRoomsClient.ConnectAsync(EdgeA);
         await using var b = await WsRoomsClient.ConnectAsync(EdgeB);
         await a.JoinAsync(room);
@@ -83,7 +84,7 @@ public sealed class ClientLibraryTests(ClusterFixture fixture)
     [Fact]
     public async Task LeaveIsAcknowledgedAndTheOthersGetMemberLeft()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await WsRoomsClient.ConnectAsync(EdgeA);
         await using var b = await WsRoomsClient.ConnectAsync(EdgeB);
         await a.JoinAsync(room);
@@ -100,7 +101,7 @@ public sealed class ClientLibraryTests(ClusterFixture fixture)
     [Fact]
     public async Task CallbacksGetEveryMessageInOrder()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         var received = Channel.CreateUnbounded<Message>();
         var options = new WsRoomsClientOptions
         {
@@ -122,7 +123,7 @@ public sealed class ClientLibraryTests(ClusterFixture fixture)
     [Fact]
     public async Task AJoinByTheClusterArrivesAsAJoinAck()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await WsRoomsClient.ConnectAsync(EdgeA);
 
         await fixture.Client.GetConnection(a.Id).JoinAsync(room);
@@ -139,19 +140,19 @@ public sealed class ClientLibraryTests(ClusterFixture fixture)
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await a.ReceiveAsync(cancelled.Token));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => a.JoinAsync(Names.Room(), cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => a.JoinAsync(TestNames.Room(), cancelled.Token));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => WsRoomsClient.ConnectAsync(EdgeB, cancellationToken: cancelled.Token));
 
         // Nothing is addressed to a: a bounded wait ends by cancellation and the client stays usable.
         using var shortWait = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await a.ReceiveAsync(shortWait.Token));
-        Assert.Equal([a.Id], await a.JoinAsync(Names.Room()));
+        Assert.Equal([a.Id], await a.JoinAsync(TestNames.Room()));
     }
 
     [Fact]
     public async Task BadSendsAreRefusedBeforeTheyReachTheServer()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await WsRoomsClient.ConnectAsync(EdgeA);
 
         await Assert.ThrowsAsync<ArgumentException>(async () => await a.SendAsync(room, EventNames.Join, ""));
@@ -167,7 +168,7 @@ public sealed class ClientLibraryTests(ClusterFixture fixture)
     [Fact]
     public async Task ClosingEndsTheMessagesAndTheOthersSeeTheConnectionLeave()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await WsRoomsClient.ConnectAsync(EdgeA);
         var b = await WsRoomsClient.ConnectAsync(EdgeB);
         await a.JoinAsync(room);

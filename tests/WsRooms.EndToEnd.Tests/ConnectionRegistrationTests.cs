@@ -11,8 +11,8 @@ namespace WsRooms.EndToEnd.Tests;
 /// hears of a connection at its first join, or when something asks for it, and to every caller it behaves as if it
 /// had been opened at connect.
 /// </summary>
-[Collection(ClusterCollection.Name)]
-public sealed class ConnectionRegistrationTests(ClusterFixture fixture)
+[Collection(EdgeClusterCollection.Name)]
+public sealed class ConnectionRegistrationTests(EdgeClusterFixture fixture)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
@@ -26,7 +26,7 @@ public sealed class ConnectionRegistrationTests(ClusterFixture fixture)
         // Frames the edge answers itself: root's join again, a leave of a room it is not in, a handler.
         await silent.SendAsync(EventNames.RootRoom, EventNames.Join);
         Assert.Equal(EventNames.JoinAck, (await silent.WaitForAsync(m => m.Room == EventNames.RootRoom && m.Event == EventNames.JoinAck && m != silent.FirstFrame)).Event);
-        var room = Names.Room();
+        var room = TestNames.Room();
         await silent.SendAsync(room, EventNames.Leave);
         var leaveAck = await silent.WaitForAsync(m => m.Event == EventNames.LeaveAck);
         Assert.Equal((room, "", id, id), (leaveAck.Room, leaveAck.Dst, leaveAck.Src, leaveAck.PayloadText));
@@ -36,7 +36,7 @@ public sealed class ConnectionRegistrationTests(ClusterFixture fixture)
 
         // The control: a connection that joined has its grain opened, and closed when it goes.
         var joined = await fixture.EdgeA.ConnectAsync();
-        await joined.JoinAsync(Names.Room());
+        await joined.JoinAsync(TestNames.Room());
         await joined.DisposeAsync();
         await Poll.UntilAsync(() => Task.FromResult(ConnectionGrainCalls.For(joined.Id).Contains(nameof(IConnectionGrain.CloseAsync))), Timeout, "the joined connection's close");
         Assert.Equal(nameof(IConnectionGrain.OpenAsync), ConnectionGrainCalls.For(joined.Id)[0]);
@@ -64,7 +64,7 @@ public sealed class ConnectionRegistrationTests(ClusterFixture fixture)
     [Fact]
     public async Task AConnectionTheServerJoinedLeavesTheRoomWhenItCloses()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var watcher = await fixture.EdgeB.ConnectAsync();
         await watcher.JoinAsync(room);
         var adopted = await fixture.EdgeA.ConnectAsync();
@@ -92,14 +92,14 @@ public sealed class ConnectionRegistrationTests(ClusterFixture fixture)
 
         Assert.Null(await fixture.Client.GetConnection(id).GetInfoAsync());
         Assert.False(await fixture.Client.SendToConnectionAsync(id, "late", "x"u8.ToArray()));
-        Assert.False(await fixture.Client.GetConnection(id).JoinAsync(Names.Room()));
+        Assert.False(await fixture.Client.GetConnection(id).JoinAsync(TestNames.Room()));
     }
 
     [Fact]
     public async Task LeavesAnsweredByTheEdgeAndByTheClusterArriveInTheOrderSent()
     {
         await using var client = await fixture.EdgeA.ConnectAsync();
-        var rooms = Enumerable.Range(0, 6).Select(_ => Names.Room()).ToArray();
+        var rooms = Enumerable.Range(0, 6).Select(_ => TestNames.Room()).ToArray();
 
         // Leaves the edge answers (no room yet), then a join (the first grain call), then leaves the cluster answers.
         foreach (var room in rooms[..5])

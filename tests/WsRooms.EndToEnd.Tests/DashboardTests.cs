@@ -1,10 +1,10 @@
 using System.Net;
 using Orleans.Dashboard;
 using Orleans.TestingHost;
-using WsRooms.Delivery;
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Grains.Hosting;
 using WsRooms.Streaming;
+using WsRooms.Testing;
 
 namespace WsRooms.EndToEnd.Tests;
 
@@ -14,33 +14,29 @@ namespace WsRooms.EndToEnd.Tests;
 /// </summary>
 public sealed class DashboardTests : IAsyncLifetime
 {
-    private TestCluster _cluster = null!;
+    private WsRoomsTestCluster? _cluster;
 
-    public async Task InitializeAsync()
-    {
-        var builder = new TestClusterBuilder(1);
-        builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;
-        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
-        builder.AddClientBuilderConfigurator<ClientConfigurator>();
-        _cluster = builder.Build();
-        await _cluster.DeployAsync();
-    }
+    private WsRoomsTestCluster Cluster => _cluster ?? throw new InvalidOperationException("The cluster has not started.");
+
+    public async Task InitializeAsync() =>
+        _cluster = await new WsRoomsTestClusterBuilder().WithSilos(1).AddSiloConfigurator<DashboardSiloConfigurator>().StartAsync();
 
     public async Task DisposeAsync()
     {
-        await _cluster.StopAllSilosAsync();
-        await _cluster.DisposeAsync();
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
     }
 
     [Fact]
     public async Task AnEdgeHostWithTheOptionServesTheDashboardOfTheCluster()
     {
-        await using var edge = await EdgeServer.StartAsync(
-            _cluster.Options.ClusterId,
-            _cluster.Options.ServiceId,
-            _cluster.Silos.Select(s => s.GatewayAddress.Endpoint.Port).ToArray(),
-            configureApp: app => app.MapOrleansDashboard("/dashboard"),
-            configureClient: client => client.AddDashboard());
+        await using var edge = await Cluster.StartEdgeAsync(o =>
+        {
+            o.ConfigureApp += app => app.MapOrleansDashboard("/dashboard");
+            o.ConfigureClient += client => client.AddDashboard();
+        });
 
         // The edge still serves WebSockets next to it.
         await using var client = await edge.ConnectAsync();
@@ -52,7 +48,7 @@ public sealed class DashboardTests : IAsyncLifetime
 
         // Its data comes from the silos' dashboard grains through the edge's Orleans client.
         // The silos report on a timer, so the first answers may list no host yet: ask until one does, bounded.
-        var siloPort = _cluster.Silos[0].SiloAddress.Endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var siloPort = Cluster.Cluster.Silos[0].SiloAddress.Endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         string counters;
         do
@@ -72,14 +68,8 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.Contains(siloPort, counters, StringComparison.Ordinal);
     }
 
-    private sealed class SiloConfigurator : ISiloConfigurator
+    private sealed class DashboardSiloConfigurator : ISiloConfigurator
     {
-        public void Configure(ISiloBuilder siloBuilder) => siloBuilder.AddWsRooms().AddWsRoomsMemoryProviders().AddDashboard();
-    }
-
-    private sealed class ClientConfigurator : IClientBuilderConfigurator
-    {
-        public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder clientBuilder) =>
-            clientBuilder.AddPushStreams(EdgeStreams.ProviderName);
+        public void Configure(ISiloBuilder siloBuilder) => siloBuilder.AddDashboard();
     }
 }

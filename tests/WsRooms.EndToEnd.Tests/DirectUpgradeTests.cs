@@ -10,6 +10,7 @@ using WsRooms.Edge.Security;
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Grains;
 using WsRooms.Protocol;
+using WsRooms.Testing;
 
 namespace WsRooms.EndToEnd.Tests;
 
@@ -18,8 +19,8 @@ namespace WsRooms.EndToEnd.Tests;
 /// Clients see the same protocol and the same refusals; the application's own middleware does not run for them;
 /// every other request takes the usual path.
 /// </summary>
-[Collection(ClusterCollection.Name)]
-public sealed class DirectUpgradeTests(ClusterFixture fixture)
+[Collection(EdgeClusterCollection.Name)]
+public sealed class DirectUpgradeTests(EdgeClusterFixture fixture)
 {
     [Fact]
     public async Task UpgradesBypassTheApplicationPipelineAndTheProtocolWorksAcrossEdges()
@@ -36,7 +37,7 @@ public sealed class DirectUpgradeTests(ClusterFixture fixture)
 
                 await next(context);
             }));
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var direct = await edge.ConnectAsync();
         await using var other = await fixture.EdgeA.ConnectAsync();
         Assert.True(ConnectionIds.TryGetEdgeTag(direct.Id, out _));
@@ -110,7 +111,7 @@ public sealed class DirectUpgradeTests(ClusterFixture fixture)
         await tcp.ConnectAsync(IPAddress.Loopback, edge.HttpUri.Port);
         var stream = tcp.GetStream();
         var head = $"GET /ws HTTP/1.1\r\nHost: {edge.HttpUri.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
-        var room = Names.Room();
+        var room = TestNames.Room();
         var join = MaskedBinaryFrame(new Message(room, EventNames.Join, "", "", []).ToBytes());
 
         // The head in three writes, the last one carrying the client's first frame as well.
@@ -139,12 +140,9 @@ public sealed class DirectUpgradeTests(ClusterFixture fixture)
     [Fact]
     public async Task AHeadThatNeverEndsIsClosedAfterKestrelsHeadersTimeout()
     {
-        await using var edge = await EdgeServer.StartAsync(
-            fixture.Cluster.Options.ClusterId,
-            fixture.Cluster.Options.ServiceId,
-            fixture.GatewayPorts,
+        await using var edge = await fixture.StartEdgeAsync(
             configureOptions: o => o.DirectUpgrade = true,
-            configureBuilder: b => b.WebHost.ConfigureKestrel(k => k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(1)));
+            configureHost: b => b.WebHost.ConfigureKestrel(k => k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(1)));
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(IPAddress.Loopback, edge.HttpUri.Port);
         var stream = tcp.GetStream();

@@ -7,17 +7,18 @@ using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Grains;
 using WsRooms.Protocol;
 using WsRooms.Streaming;
+using WsRooms.Testing;
 
 namespace WsRooms.EndToEnd.Tests;
 
 /// <summary>An edge host that stops gracefully tells its clients (1001) and takes them out of their rooms at once.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class EdgeLifecycleTests(ClusterFixture fixture)
+[Collection(EdgeClusterCollection.Name)]
+public sealed class EdgeLifecycleTests(EdgeClusterFixture fixture)
 {
     [Fact]
     public async Task StoppingAnEdgeClosesItsClientsWith1001AndTheyLeaveTheirRooms()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var stays = await fixture.EdgeA.ConnectAsync();
         var edge = await fixture.StartEdgeAsync();
         await using var goes = await edge.ConnectAsync();
@@ -40,7 +41,7 @@ public sealed class EdgeLifecycleTests(ClusterFixture fixture)
     [Fact]
     public async Task ClientsOfAnEdgeThatStoppedDoNotAffectBroadcastsToTheRest()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await fixture.EdgeA.ConnectAsync();
         await using var b = await fixture.EdgeB.ConnectAsync();
         await a.JoinAsync(room);
@@ -58,7 +59,7 @@ public sealed class EdgeLifecycleTests(ClusterFixture fixture)
     [Fact]
     public async Task AClientThatAnswersNoPingIsDroppedAndLeavesItsRooms()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var edge = await fixture.StartEdgeAsync(configureOptions: o =>
         {
             o.KeepAliveInterval = TimeSpan.FromMilliseconds(200);
@@ -76,7 +77,7 @@ public sealed class EdgeLifecycleTests(ClusterFixture fixture)
 
         var left = await watcher.WaitForAsync(m => m.Event == EventNames.MemberLeft);
         Assert.Equal(silent.Id, left.PayloadText);
-        Assert.Equal(0, edge.ConnectionCount);
+        Assert.Equal(0, edge.ConnectionCount());
     }
 
     [Fact]
@@ -109,7 +110,7 @@ public sealed class EdgeLifecycleTests(ClusterFixture fixture)
         // so allow a small margin; an edge that did not wait would abort within a few milliseconds.
         var timerSlack = TimeSpan.FromMilliseconds(25);
         Assert.True(started.Elapsed >= closeTimeout - timerSlack, $"aborted after {started.Elapsed}, before the close timeout");
-        Assert.Equal(0, edge.ConnectionCount);
+        Assert.Equal(0, edge.ConnectionCount());
         deaf.StartReading(); // lets its disposal see the closed socket at once
     }
 

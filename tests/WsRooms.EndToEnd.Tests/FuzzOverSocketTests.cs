@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Text;
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Protocol;
+using WsRooms.Testing;
 using Xunit.Abstractions;
 
 namespace WsRooms.EndToEnd.Tests;
@@ -12,8 +13,8 @@ namespace WsRooms.EndToEnd.Tests;
 /// bytes, invalid UTF-8, oversized and text messages) while two clients keep exchanging numbered messages across
 /// the edges: they lose none and see them in order, and the fuzzers only ever get protocol close codes.
 /// </summary>
-[Collection(ClusterCollection.Name)]
-public sealed class FuzzOverSocketTests(ClusterFixture fixture, ITestOutputHelper output)
+[Collection(EdgeClusterCollection.Name)]
+public sealed class FuzzOverSocketTests(EdgeClusterFixture fixture, ITestOutputHelper output)
 {
     private const int Seed = 6006;
     private const int FuzzFrames = 400;
@@ -24,7 +25,7 @@ public sealed class FuzzOverSocketTests(ClusterFixture fixture, ITestOutputHelpe
     [Fact]
     public async Task MalformedFramesOverLiveSocketsCloseOnlyTheirSendersAndTheChatLosesNothing()
     {
-        var room = Names.Room("fuzz");
+        var room = TestNames.Room("fuzz");
         await using var a = await fixture.EdgeA.ConnectAsync();
         await using var b = await fixture.EdgeB.ConnectAsync();
         await a.JoinAsync(room);

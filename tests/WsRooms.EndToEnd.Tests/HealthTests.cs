@@ -8,8 +8,8 @@ using WsRooms.Silo.Health;
 namespace WsRooms.EndToEnd.Tests;
 
 /// <summary>/healthz and /readyz on edge hosts and silos.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class HealthTests(ClusterFixture fixture)
+[Collection(EdgeClusterCollection.Name)]
+public sealed class HealthTests(EdgeClusterFixture fixture)
 {
     [Fact]
     public async Task AnEdgeIsLiveAndReadyOnceSubscribedAndNotReadyWhileDraining()

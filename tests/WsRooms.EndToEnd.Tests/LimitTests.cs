@@ -6,14 +6,15 @@ using WsRooms.Edge.Security;
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Grains;
 using WsRooms.Protocol;
+using WsRooms.Testing;
 
 namespace WsRooms.EndToEnd.Tests;
 
 /// <summary>
 /// WsRooms:Quotas, one test each: a client over a limit gets 1008 or an error frame; everyone else carries on.
 /// </summary>
-[Collection(ClusterCollection.Name)]
-public sealed class LimitTests(ClusterFixture fixture)
+[Collection(EdgeClusterCollection.Name)]
+public sealed class LimitTests(EdgeClusterFixture fixture)
 {
     private static async Task<string> SendJoinAsync(TestClient client, string room)
     {
@@ -25,7 +26,7 @@ public sealed class LimitTests(ClusterFixture fixture)
     /// <summary>A client that is not turned away: it still chats through the same edge.</summary>
     private static async Task AssertStillChatsAsync(EdgeServer edge)
     {
-        var room = Names.Room("control");
+        var room = TestNames.Room("control");
         await using var a = await edge.ConnectAsync();
         await using var b = await edge.ConnectAsync();
         await a.JoinAsync(room);
@@ -39,7 +40,7 @@ public sealed class LimitTests(ClusterFixture fixture)
     {
         await using var edge = await fixture.StartEdgeAsync(configureOptions: o => o.Quotas.MaxRoomsPerConnection = 2);
         await using var client = await edge.ConnectAsync();
-        var (r1, r2, r3) = (Names.Room(), Names.Room(), Names.Room());
+        var (r1, r2, r3) = (TestNames.Room(), TestNames.Room(), TestNames.Room());
 
         Assert.Equal("joined", await SendJoinAsync(client, r1));
         Assert.Equal("joined", await SendJoinAsync(client, r2));
@@ -56,7 +57,7 @@ public sealed class LimitTests(ClusterFixture fixture)
     public async Task AJoinIntoAFullRoomGetsRoomFullAndTheMembersAreUntouched()
     {
         await using var edge = await fixture.StartEdgeAsync(configureOptions: o => o.Quotas.MaxMembersPerRoom = 2);
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await edge.ConnectAsync();
         await using var b = await edge.ConnectAsync();
         await using var c = await edge.ConnectAsync();
@@ -85,7 +86,7 @@ public sealed class LimitTests(ClusterFixture fixture)
             o.Quotas.MessagesPerSecond = 20;
             o.Quotas.MessageBurst = 20;
         });
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var flooder = await edge.ConnectAsync();
         await using var peer = await edge.ConnectAsync();
         await flooder.JoinAsync(room);
@@ -116,7 +117,7 @@ public sealed class LimitTests(ClusterFixture fixture)
             o.Limits.MaxMessageBytes = 4096;
             o.Quotas.BytesPerSecond = 4096;
         });
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var client = await edge.ConnectAsync();
         await client.JoinAsync(room);
 
@@ -161,7 +162,7 @@ public sealed class LimitTests(ClusterFixture fixture)
         Assert.Equal(WebSocketCloseStatus.PolicyViolation, await RefusedCloseAsync(edge.WebSocketUri));
 
         await b.DisposeAsync();
-        await WaitUntilAsync(() => edge.ConnectionCount == 1);
+        await WaitUntilAsync(() => edge.ConnectionCount() == 1);
         await using var c = await edge.ConnectAsync();
         Assert.NotEmpty(c.Id);
     }

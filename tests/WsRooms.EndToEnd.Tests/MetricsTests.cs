@@ -5,12 +5,13 @@ using WsRooms.Edge.Dispatch;
 using WsRooms.Edge.Observability;
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Protocol;
+using WsRooms.Testing;
 
 namespace WsRooms.EndToEnd.Tests;
 
 /// <summary>The meters WsRooms.Edge and WsRooms.Silo, read with a MeterListener as a host's exporter reads them.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class MetricsTests(ClusterFixture fixture)
+[Collection(EdgeClusterCollection.Name)]
+public sealed class MetricsTests(EdgeClusterFixture fixture)
 {
     [Fact]
     public async Task TheEdgeMeterCountsConnectionsRoomsFramesBytesDropsClosesAndDeliveryLatency()
@@ -18,7 +19,7 @@ public sealed class MetricsTests(ClusterFixture fixture)
         await using var edge = await fixture.StartEdgeAsync();
         using var edgeMeter = new MeterCollector("WsRooms.Edge", edge.Services.GetRequiredService<IMeterFactory>());
         using var siloMeter = new MeterCollector("WsRooms.Silo");
-        var room = Names.Room();
+        var room = TestNames.Room();
 
         var a = await edge.ConnectAsync();
         await using var b = await edge.ConnectAsync();
@@ -56,8 +57,8 @@ public sealed class MetricsTests(ClusterFixture fixture)
         await using var edge = await fixture.StartEdgeAsync(configureOptions: o => o.Quotas.MaxRoomsPerConnection = 1);
         using var edgeMeter = new MeterCollector("WsRooms.Edge", edge.Services.GetRequiredService<IMeterFactory>());
         await using var client = await edge.ConnectAsync();
-        await client.JoinAsync(Names.Room());
-        await client.SendAsync(Message.FromText(Names.Room(), EventNames.Join, client.Id, client.Id, client.Id));
+        await client.JoinAsync(TestNames.Room());
+        await client.SendAsync(Message.FromText(TestNames.Room(), EventNames.Join, client.Id, client.Id, client.Id));
         await client.WaitForAsync(m => m.Event == ErrorFrames.EventName);
 
         Assert.Equal(1, edgeMeter.Sum("wsrooms.edge.drops", "reason=too_many_rooms"));
@@ -79,7 +80,7 @@ public sealed class MetricsTests(ClusterFixture fixture)
         try
         {
             await using var client = await edge.ConnectAsync();
-            await client.JoinAsync(Names.Room());
+            await client.JoinAsync(TestNames.Room());
 
             Assert.Equal(1, meters.Sum(m => m.Sum("wsrooms.edge.connections")));
             Assert.True(meters.Sum(m => m.Count("wsrooms.edge.frames.in")) >= 1, "the join");

@@ -2,12 +2,13 @@ using System.Text;
 using System.Text.Json;
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Protocol;
+using WsRooms.Testing;
 
 namespace WsRooms.EndToEnd.Tests;
 
-/// <summary>Every row of PROTOCOL.md, over two real edge hosts and a two-silo cluster.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class ProtocolTests(ClusterFixture fixture)
+/// <summary>Every rule of docs/protocol.md, over two real edge hosts and a two-silo cluster.</summary>
+[Collection(EdgeClusterCollection.Name)]
+public sealed class ProtocolTests(EdgeClusterFixture fixture)
 {
     private EdgeServer EdgeA => fixture.EdgeA;
     private EdgeServer EdgeB => fixture.EdgeB;
@@ -38,7 +39,7 @@ public sealed class ProtocolTests(ClusterFixture fixture)
     [Fact]
     public async Task JoinAckListsEveryMemberWithTheJoinerAndTheOthersGetNewMember()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await EdgeA.ConnectAsync();
         await using var b = await EdgeB.ConnectAsync();
 
@@ -53,7 +54,7 @@ public sealed class ProtocolTests(ClusterFixture fixture)
     [Fact]
     public async Task JoiningAgainOnlyRepeatsTheJoinAck()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await EdgeA.ConnectAsync();
         await using var b = await EdgeB.ConnectAsync();
         await a.JoinAsync(room);
@@ -71,7 +72,7 @@ public sealed class ProtocolTests(ClusterFixture fixture)
     [Fact]
     public async Task LeaveIsAcknowledgedAndTheOthersGetMemberLeft()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await EdgeA.ConnectAsync();
         await using var b = await EdgeB.ConnectAsync();
         await a.JoinAsync(room);
@@ -88,7 +89,7 @@ public sealed class ProtocolTests(ClusterFixture fixture)
     [Fact]
     public async Task LeavingARoomOneIsNotInStillAnswersLeaveAckAndTellsNobody()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await EdgeA.ConnectAsync();
         await using var b = await EdgeB.ConnectAsync();
         await a.JoinAsync(room);
@@ -120,7 +121,7 @@ public sealed class ProtocolTests(ClusterFixture fixture)
     [Fact]
     public async Task DisconnectingTellsTheOtherMembers()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await EdgeA.ConnectAsync();
         var b = await EdgeB.ConnectAsync();
         await a.JoinAsync(room);
@@ -137,7 +138,7 @@ public sealed class ProtocolTests(ClusterFixture fixture)
     [Fact]
     public async Task BroadcastReachesMembersOnBothEdgesButNeitherTheSenderNorNonMembers()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var sender = await EdgeA.ConnectAsync();
         await using var sameEdge = await EdgeA.ConnectAsync();
         await using var otherEdge = await EdgeB.ConnectAsync();
@@ -167,7 +168,7 @@ public sealed class ProtocolTests(ClusterFixture fixture)
     [Fact]
     public async Task OnlyMembersMayBroadcast()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var member = await EdgeA.ConnectAsync();
         await using var outsider = await EdgeB.ConnectAsync();
         await member.JoinAsync(room);
@@ -208,7 +209,7 @@ public sealed class ProtocolTests(ClusterFixture fixture)
     public async Task EachSendersOrderIsKeptAcrossEdgeHosts()
     {
         const int count = 1000;
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var sender = await EdgeA.ConnectAsync();
         await using var local = await EdgeA.ConnectAsync();
         await using var remote = await EdgeB.ConnectAsync();
@@ -238,7 +239,7 @@ public sealed class ProtocolTests(ClusterFixture fixture)
     [Fact]
     public async Task Utf8NamesAndEveryByteValueArriveIntact()
     {
-        var room = Names.Room("комната-部屋-🎉");
+        var room = TestNames.Room("комната-部屋-🎉");
         var payload = Enumerable.Range(0, 256).Select(i => (byte)i).ToArray();
         await using var a = await EdgeA.ConnectAsync();
         await using var b = await EdgeB.ConnectAsync();
@@ -257,7 +258,7 @@ public sealed class ProtocolTests(ClusterFixture fixture)
     [Fact]
     public async Task ASpoofedSrcIsReplacedWithTheSendersId()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await EdgeA.ConnectAsync();
         await using var b = await EdgeB.ConnectAsync();
         await a.JoinAsync(room);
@@ -277,7 +278,7 @@ public sealed class ProtocolTests(ClusterFixture fixture)
     [InlineData(EventNames.MemberLeft)]
     public async Task ForgedServerEventsAreDropped(string forged)
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await EdgeA.ConnectAsync();
         await using var b = await EdgeB.ConnectAsync();
         await a.JoinAsync(room);
@@ -294,7 +295,7 @@ public sealed class ProtocolTests(ClusterFixture fixture)
     [Fact]
     public async Task AHandlerRunsInsteadOfABroadcast()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await EdgeA.ConnectAsync();
         await using var b = await EdgeB.ConnectAsync();
         await a.JoinAsync(room);

@@ -6,6 +6,7 @@ using WsRooms.Edge.Security;
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Grains;
 using WsRooms.Protocol;
+using WsRooms.Testing;
 
 namespace WsRooms.EndToEnd.Tests;
 
@@ -13,8 +14,8 @@ namespace WsRooms.EndToEnd.Tests;
 /// WsRooms:Rooms with DefaultPolicy Deny: joins and broadcasts need a rule or a claim; a refusal is an error frame
 /// <c>(room, "wsrooms.error", "", "", {"code", "room", "event"})</c> and changes nothing; server-side calls bypass it.
 /// </summary>
-[Collection(ClusterCollection.Name)]
-public sealed class RoomAuthorizationTests(ClusterFixture fixture)
+[Collection(EdgeClusterCollection.Name)]
+public sealed class RoomAuthorizationTests(EdgeClusterFixture fixture)
 {
     /// <summary>An edge whose hook takes the claims from the query (?sub=…&amp;rooms=…&amp;join=…), with Deny rules.</summary>
     private Task<EdgeServer> StartDenyEdgeAsync(Action<WsRoomsBuilder>? configureEdge = null) =>
@@ -68,7 +69,7 @@ public sealed class RoomAuthorizationTests(ClusterFixture fixture)
     public async Task AClaimPatternLetsAClientJoinAndAnyoneElseGetsJoinDeniedAndNoMembership()
     {
         await using var edge = await StartDenyEdgeAsync();
-        var room = Names.Room("chat.");
+        var room = TestNames.Room("chat.");
         await using var alice = await ConnectAsync(edge, "sub=alice&rooms=news,chat.*");
         await using var bob = await ConnectAsync(edge, "sub=bob&rooms=other.*");
 
@@ -83,7 +84,7 @@ public sealed class RoomAuthorizationTests(ClusterFixture fixture)
     public async Task ADeniedPublishIsDroppedWithAnErrorFrameAndTheRoomHearsNothing()
     {
         await using var edge = await StartDenyEdgeAsync();
-        var room = Names.Room("chat.");
+        var room = TestNames.Room("chat.");
         await using var listener = await ConnectAsync(edge, "sub=lis&rooms=chat.*");
         await using var joinOnly = await ConnectAsync(edge, "sub=jo&join=chat.*");
         await using var speaker = await ConnectAsync(edge, "sub=sp&join=chat.*&publish=chat.*");
@@ -104,8 +105,8 @@ public sealed class RoomAuthorizationTests(ClusterFixture fixture)
     public async Task ConfiguredRulesOpenRoomsToEveryoneAndRootNeedsAGrantToPublish()
     {
         await using var edge = await StartDenyEdgeAsync();
-        var open = Names.Room("public.");
-        var readOnly = Names.Room("announce.");
+        var open = TestNames.Room("public.");
+        var readOnly = TestNames.Room("announce.");
         await using var a = await ConnectAsync(edge, "sub=a");
         await using var b = await ConnectAsync(edge, "sub=b");
 
@@ -126,7 +127,7 @@ public sealed class RoomAuthorizationTests(ClusterFixture fixture)
     public async Task ServerSideCallsAreNotSubjectToTheRules()
     {
         await using var edge = await StartDenyEdgeAsync();
-        var secret = Names.Room("secret.");
+        var secret = TestNames.Room("secret.");
         await using var bob = await ConnectAsync(edge, "sub=bob");
         Assert.Equal(ErrorFrames.JoinDenied, await SendJoinAsync(bob, secret));
 
@@ -142,14 +143,14 @@ public sealed class RoomAuthorizationTests(ClusterFixture fixture)
         await using var edge = await fixture.StartEdgeAsync(configureEdge: e => e.UseRoomAuthorizer(new NoXRooms()));
         await using var client = await edge.ConnectAsync();
 
-        Assert.Equal(ErrorFrames.JoinDenied, await SendJoinAsync(client, Names.Room("x-")));
-        Assert.Equal("joined", await SendJoinAsync(client, Names.Room("y-")));
+        Assert.Equal(ErrorFrames.JoinDenied, await SendJoinAsync(client, TestNames.Room("x-")));
+        Assert.Equal("joined", await SendJoinAsync(client, TestNames.Room("y-")));
     }
 
     [Fact]
     public async Task ClientsCannotForgeErrorFrames()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await fixture.EdgeA.ConnectAsync();
         await using var b = await fixture.EdgeB.ConnectAsync();
         await a.JoinAsync(room);

@@ -1,18 +1,19 @@
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Grains;
+using WsRooms.Testing;
 
 namespace WsRooms.EndToEnd.Tests;
 
 /// <summary>A room of several hundred members split over both edges: every broadcast reaches every other member.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class RoomScaleTests(ClusterFixture fixture)
+[Collection(EdgeClusterCollection.Name)]
+public sealed class RoomScaleTests(EdgeClusterFixture fixture)
 {
     [Fact]
     public async Task ARoomOfThreeHundredMembersOnTwoEdgesReceivesEveryBroadcast()
     {
         const int members = 300;
         const int broadcasts = 5;
-        var room = Names.Room();
+        var room = TestNames.Room();
         var clients = new List<TestClient>();
         try
         {

@@ -2,19 +2,20 @@ using System.Text.Json;
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Grains;
 using WsRooms.Protocol;
+using WsRooms.Testing;
 
 namespace WsRooms.EndToEnd.Tests;
 
 /// <summary>Other Orleans services reach WebSocket clients through the grains alone: no edge host in the call path.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class ServerApiTests(ClusterFixture fixture)
+[Collection(EdgeClusterCollection.Name)]
+public sealed class ServerApiTests(EdgeClusterFixture fixture)
 {
     private IClusterClient Service => fixture.Client;
 
     [Fact]
     public async Task APublishFromAPlainOrleansClientReachesMembersOnEveryEdge()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await fixture.EdgeA.ConnectAsync();
         await using var b = await fixture.EdgeB.ConnectAsync();
         await a.JoinAsync(room);
@@ -32,7 +33,7 @@ public sealed class ServerApiTests(ClusterFixture fixture)
     [Fact]
     public async Task APublishWithASrcSkipsThatMember()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await fixture.EdgeA.ConnectAsync();
         await using var b = await fixture.EdgeB.ConnectAsync();
         await a.JoinAsync(room);
@@ -61,7 +62,7 @@ public sealed class ServerApiTests(ClusterFixture fixture)
     [Fact]
     public async Task AServerSideJoinAndLeaveLookToTheClientAsIfItHadAsked()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await fixture.EdgeA.ConnectAsync();
         await using var b = await fixture.EdgeB.ConnectAsync();
         await a.JoinAsync(room);
@@ -83,12 +84,12 @@ public sealed class ServerApiTests(ClusterFixture fixture)
 
     [Fact]
     public async Task AServerSideJoinOfAnUnknownConnectionReturnsFalse() =>
-        Assert.False(await Service.GetConnection(Guid.NewGuid().ToString()).JoinAsync(Names.Room()));
+        Assert.False(await Service.GetConnection(Guid.NewGuid().ToString()).JoinAsync(TestNames.Room()));
 
     [Fact]
     public async Task TheConnectionGrainKnowsItsEdgeItsClaimsAndItsRooms()
     {
-        var room = Names.Room();
+        var room = TestNames.Room();
         await using var a = await fixture.EdgeB.ConnectAsync();
         await a.JoinAsync(room);
 

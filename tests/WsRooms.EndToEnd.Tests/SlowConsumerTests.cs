@@ -2,18 +2,19 @@ using System.Net.WebSockets;
 using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Grains;
 using WsRooms.Protocol;
+using WsRooms.Testing;
 
 namespace WsRooms.EndToEnd.Tests;
 
-/// <summary>The seed's rule: a client that does not read while 256 frames wait for it is dropped, and only it.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class SlowConsumerTests(ClusterFixture fixture)
+/// <summary>A client that does not read while 256 frames wait for it is dropped, and only it (docs/protocol.md).</summary>
+[Collection(EdgeClusterCollection.Name)]
+public sealed class SlowConsumerTests(EdgeClusterFixture fixture)
 {
     [Fact]
     public async Task AClientThatStopsReadingIsClosedWith1013AndTheRoomCarriesOn()
     {
-        var flooded = Names.Room("flooded");
-        var quiet = Names.Room("quiet");
+        var flooded = TestNames.Room("flooded");
+        var quiet = TestNames.Room("quiet");
         await using var watcher = await fixture.EdgeA.ConnectAsync();
         await using var slow = await fixture.EdgeA.ConnectAsync();
         await watcher.JoinAsync(quiet);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using WsRooms.Delivery;
 using WsRooms.Protocol;
 using WsRooms.Grains.Storage;
+using WsRooms.Testing;
 using Xunit.Abstractions;
 
 namespace WsRooms.Grains.Tests;

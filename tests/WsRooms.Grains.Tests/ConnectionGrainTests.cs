@@ -1,5 +1,6 @@
 using WsRooms.Delivery;
 using WsRooms.Protocol;
+using WsRooms.Testing;
 
 namespace WsRooms.Grains.Tests;
 

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using WsRooms.Delivery;
 using WsRooms.Protocol;
+using WsRooms.Testing;
 
 namespace WsRooms.Grains.Tests;
 

@@ -1,3 +1,5 @@
+using WsRooms.Testing;
+
 namespace WsRooms.Grains.Tests;
 
 /// <summary>

@@ -3,7 +3,7 @@ using WsRooms.Grains;
 namespace WsRooms.Protocol.Tests;
 
 /// <summary>
-/// Connection ids carry the tag of their edge host (<see cref="ConnectionIds"/>) and stay what PROTOCOL.md promises:
+/// Connection ids carry the tag of their edge host (<see cref="ConnectionIds"/>) and stay what docs/protocol.md promises:
 /// canonical UUID strings, unique, opaque to clients.
 /// </summary>
 public sealed class ConnectionIdsTests

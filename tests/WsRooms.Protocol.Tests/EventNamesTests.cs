@@ -1,10 +1,10 @@
 namespace WsRooms.Protocol.Tests;
 
-/// <summary>The event names PROTOCOL.md gives a meaning to, spelt as the seed's client spells them.</summary>
+/// <summary>The event names docs/protocol.md gives a meaning to, spelt as the wsrooms clients (roomer.js) spell them.</summary>
 public sealed class EventNamesTests
 {
     [Fact]
-    public void TheNamesAreTheSeeds()
+    public void TheNamesAreSpeltAsTheClientsSpellThem()
     {
         Assert.Equal("root", EventNames.RootRoom);
         Assert.Equal("join", EventNames.Join);

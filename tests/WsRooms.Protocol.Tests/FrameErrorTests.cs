@@ -3,7 +3,7 @@ using System.Text;
 
 namespace WsRooms.Protocol.Tests;
 
-/// <summary>Each refusal closes the socket with the code PROTOCOL.md ("Close codes") gives it.</summary>
+/// <summary>Each refusal closes the socket with the close code docs/protocol.md gives it.</summary>
 public sealed class FrameErrorTests
 {
     public static TheoryData<FrameError> EveryError => new(Enum.GetValues<FrameError>().Where(e => e != FrameError.None));

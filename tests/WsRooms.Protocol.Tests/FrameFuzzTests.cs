@@ -7,7 +7,7 @@ namespace WsRooms.Protocol.Tests;
 
 /// <summary>
 /// Seeded random and mutation sweeps. The reader must never throw, must agree with an independent reading of
-/// PROTOCOL.md on every input, and anything it accepts must re-encode to exactly the bytes it was given.
+/// docs/protocol.md on every input, and anything it accepts must re-encode to exactly the bytes it was given.
 /// </summary>
 public sealed class FrameFuzzTests(ITestOutputHelper output)
 {
@@ -90,7 +90,7 @@ public sealed class FrameFuzzTests(ITestOutputHelper output)
         var expected = ReferenceRead(input, limits);
         var error = FrameReader.TryRead(input, limits, out var view);
 
-        Assert.True(expected == error, $"{what}: reader said {error}, PROTOCOL.md says {expected}; frame {Convert.ToHexString(input)}");
+        Assert.True(expected == error, $"{what}: reader said {error}, docs/protocol.md says {expected}; frame {Convert.ToHexString(input)}");
         Assert.True(Enum.IsDefined(error), $"{what}: undefined error {(int)error}");
 
         var parseError = Message.TryParse(input, limits, out var message);
@@ -112,7 +112,7 @@ public sealed class FrameFuzzTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// PROTOCOL.md read independently of the codec: size first; then each field's length against what is left
+    /// docs/protocol.md read independently of the codec: size first; then each field's length against what is left
     /// (past the end: truncated) and its limit; then leftovers; then empty names; then strict UTF-8.
     /// </summary>
     private static FrameError ReferenceRead(ReadOnlySpan<byte> frame, FrameLimits limits)

@@ -2,7 +2,7 @@ using System.Text;
 
 namespace WsRooms.Protocol.Tests;
 
-/// <summary>The size limits of PROTOCOL.md ("Frame"), their defaults, and custom limits.</summary>
+/// <summary>The frame size limits of docs/protocol.md, their defaults, and custom limits.</summary>
 public sealed class FrameLimitTests
 {
     private static byte[] Bytes(int count) => Enumerable.Repeat((byte)'a', count).ToArray();

@@ -1,6 +1,6 @@
 namespace WsRooms.Protocol.Tests;
 
-/// <summary>A bad limits configuration stops start-up; the defaults are PROTOCOL.md's.</summary>
+/// <summary>A bad limits configuration stops start-up; the defaults are those of docs/protocol.md.</summary>
 public sealed class FrameLimitsValidationTests
 {
     [Fact]

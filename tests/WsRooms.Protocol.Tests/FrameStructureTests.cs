@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace WsRooms.Protocol.Tests;
 
 /// <summary>
-/// The shape of a frame: five length-prefixed fields, exactly the sum of its parts (PROTOCOL.md, "Frame").
+/// The shape of a frame: five length-prefixed fields, exactly the sum of its parts (docs/protocol.md).
 /// The reader takes whole messages, so the analogue of "every input in one-byte pieces" is: every proper
 /// prefix of a valid frame is refused as truncated, and nothing ever throws.
 /// </summary>
@@ -11,7 +11,7 @@ public sealed class FrameStructureTests
 {
     private static readonly Dictionary<string, byte[]> NamedValidFrames = new()
     {
-        ["the PROTOCOL.md example"] = RawFrame.Example,
+        ["the protocol's example"] = RawFrame.Example,
         ["the smallest accepted frame"] = RawFrame.Build("r", "e", "", "", ""),
         ["every field set"] = RawFrame.Build("lobby", "chat", "dst-id", "src-id", "{\"a\":1}"),
         ["non-ASCII names"] = RawFrame.Build("café", "部屋", "комната", "🎉", "ünïcödé payload"),

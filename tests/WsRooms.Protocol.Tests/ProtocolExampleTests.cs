@@ -2,7 +2,7 @@ using System.Buffers;
 
 namespace WsRooms.Protocol.Tests;
 
-/// <summary>The hex example in PROTOCOL.md ("Frame"), read and written every way the codec offers.</summary>
+/// <summary>The hex example frame in docs/protocol.md, read and written every way the codec offers.</summary>
 public sealed class ProtocolExampleTests
 {
     private static readonly Message ExampleMessage = Message.FromText("lobby", "chat", "", "", "hi");

@@ -4,7 +4,7 @@ using System.Text;
 namespace WsRooms.Protocol.Tests;
 
 /// <summary>
-/// Builds frames byte by byte, without <see cref="FrameWriter"/>, so the reader is checked against PROTOCOL.md
+/// Builds frames byte by byte, without <see cref="FrameWriter"/>, so the reader is checked against docs/protocol.md
 /// rather than against the codec's own writer.
 /// </summary>
 internal static class RawFrame
@@ -12,7 +12,7 @@ internal static class RawFrame
     /// <summary>The five field names in wire order, for test data that names a field.</summary>
     public static readonly string[] FieldNames = ["room", "event", "dst", "src", "payload"];
 
-    /// <summary>The PROTOCOL.md example: room lobby, event chat, empty dst and src, payload "hi".</summary>
+    /// <summary>The example frame of docs/protocol.md: room lobby, event chat, empty dst and src, payload "hi".</summary>
     public const string ExampleHex = "00000005 6c6f626279 00000004 63686174 00000000 00000000 00000002 6869";
 
     public static byte[] Example => Hex(ExampleHex);

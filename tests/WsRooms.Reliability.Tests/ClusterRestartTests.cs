@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net.WebSockets;
-using WsRooms.EndToEnd.Tests.Infrastructure;
+using WsRooms.Reliability.Tests.Infrastructure;
 using WsRooms.Grains;
 using WsRooms.Testing;
 using Xunit.Abstractions;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using WsRooms.EndToEnd.Tests.Infrastructure;
+using WsRooms.Reliability.Tests.Infrastructure;
 using WsRooms.Grains;
 using WsRooms.Protocol;
 using WsRooms.Testing;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using WsRooms.EndToEnd.Tests.Infrastructure;
+using WsRooms.Reliability.Tests.Infrastructure;
 using WsRooms.Grains;
 using WsRooms.Testing;
 using Xunit.Abstractions;
@@ -82,10 +82,9 @@ public sealed class SiloFailureTests(ITestOutputHelper output)
                 output.WriteLine($"  {t.Room[..8]}: sent {t.Sent}, received {t.Received}, lost after recovery {t.LostBetween(windowEnd, stoppedAt)}, recovered after {t.RecoveredAfter(killedAt)?.TotalSeconds:F2} s");
             }
 
-            // Issue #3's target. What bounds it: failure detection (ProbeTimeout 2 s × 3 missed probes) plus the
-            // response timeout of calls in flight to the dead silo (3 s here). Deliveries reach the edges by push
-            // streams, so nothing waits for a stream queue to move to the survivor (dotnet/orleans 8731, seen with
-            // memory streams: once over 50 s).
+            // What bounds it: failure detection (ProbeTimeout 2 s × 3 missed probes) plus the response timeout of
+            // calls in flight to the dead silo (3 s here). Deliveries reach the edges by push streams, so nothing
+            // waits for a stream queue to move to the survivor.
             Assert.True(worst < TimeSpan.FromSeconds(10), $"delivery took {worst} to resume");
 
             // Membership intact: every room still lists both members, every connection is still known.

@@ -188,8 +188,8 @@ describe("wsrooms.js, the client module", () => {
     await page.context().close();
   });
 
-  it("keeps the seed's API: roomer(url), join, on, send, members, id, open, leave, purge", async () => {
-    const room = unique("seed-api ünïcode");
+  it("keeps the roomer.js API: roomer(url), join, on, send, members, id, open, leave, purge", async () => {
+    const room = unique("roomer-api ünïcode");
     const one = await chromium.newPage(stack.urls[0]);
     const two = await chromium.newPage(stack.urls[1]);
     for (const page of [one, two]) {

@@ -14,7 +14,7 @@ const STOP_TIMEOUT_MS = 60_000;
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 
-// Launch flags that work as root on this network (FIELD-NOTES, "Headless Chromium").
+// Launch flags that let headless Chromium run as root in a container without a GPU or outside network access.
 const CHROMIUM_ARGS = [
   "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
   "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",

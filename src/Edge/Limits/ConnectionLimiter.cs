@@ -18,6 +18,18 @@ internal sealed class ConnectionLimiter(IOptions<WsRoomsEdgeOptions> options)
     /// <summary>Whether any connection limit is configured; when not, nothing is counted.</summary>
     public bool Enabled => _quotas.HasConnectionLimits;
 
+    /// <summary>Connections currently holding a slot.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _total;
+            }
+        }
+    }
+
     /// <summary>Takes a slot for a connection of <paramref name="user"/> from <paramref name="ip"/>, or says which limit refuses it.</summary>
     public bool TryAcquire(string? user, string? ip, out Slot slot, out string refusal)
     {

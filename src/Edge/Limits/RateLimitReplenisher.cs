@@ -16,6 +16,9 @@ internal sealed class RateLimitReplenisher : IDisposable
     private Timer? _timer;
     private int _ticks;
 
+    /// <summary>Connections whose buckets this timer refills.</summary>
+    public int Count => _limiters.Count;
+
     public void Add(ConnectionRateLimiter limiter)
     {
         _limiters.TryAdd(limiter, 0);

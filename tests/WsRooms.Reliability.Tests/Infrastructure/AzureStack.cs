@@ -5,10 +5,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
-using WsRooms.EndToEnd.Tests.Infrastructure;
+using WsRooms.Testing;
 using Xunit.Abstractions;
 
-namespace WsRooms.Testing;
+namespace WsRooms.Reliability.Tests.Infrastructure;
 
 /// <summary>
 /// The deployment in miniature: a fresh Azurite, silo processes (Azure Table clustering and grain state, test
@@ -102,7 +102,7 @@ public sealed class AzureStack : IAsyncDisposable
             "--WsRooms:Clustering", "AzureStorage",
             "--WsRooms:GrainStorage", "AzureTable",
             "--WsRooms:Azure:ConnectionString", Azurite.ConnectionString,
-            // Test membership timings (FIELD-NOTES: about 5 s to declare a killed silo dead); production keeps Orleans' defaults.
+            // Test membership timings, so a killed silo is declared dead within seconds; production keeps Orleans' defaults.
             "--WsRooms:Membership:ProbeTimeout", "00:00:02",
             "--WsRooms:Membership:NumMissedProbesLimit", "3",
             // A delivery in flight through the dead silo's gateway is retried after this (Orleans' default: 30 s).

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using WsRooms.Testing;
 
-namespace WsRooms.Testing;
+namespace WsRooms.Reliability.Tests.Infrastructure;
 
 /// <summary>A silo or edge host started with <c>dotnet the.dll args</c>; killed (the whole tree) on dispose.</summary>
 public sealed class ChildProcess : IAsyncDisposable

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using WsRooms.EndToEnd.Tests.Infrastructure;
 using WsRooms.Protocol;
+using WsRooms.Testing;
 
-namespace WsRooms.Testing;
+namespace WsRooms.Reliability.Tests.Infrastructure;
 
 /// <summary>
 /// Steady traffic in one room: the sender broadcasts numbered ticks every <c>interval</c>, the receiver (on another

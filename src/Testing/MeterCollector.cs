@@ -1,11 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 
-namespace WsRooms.EndToEnd.Tests.Infrastructure;
+namespace WsRooms.Testing;
 
 /// <summary>
-/// Reads instruments with a <see cref="MeterListener"/>: sums per instrument and per instrument+tags, counts of
-/// histogram records, last values of observable gauges. Scoped to one meter factory (one edge host) when given one.
+/// Reads one meter's instruments with a <see cref="MeterListener"/>: sums per instrument and per instrument and tag,
+/// counts of measurements, last values of observable gauges. Scoped to one meter factory (one edge host or silo) when
+/// given one, so hosts in the same process do not add up.
 /// </summary>
 public sealed class MeterCollector : IDisposable
 {
@@ -13,6 +14,9 @@ public sealed class MeterCollector : IDisposable
     private readonly ConcurrentDictionary<string, double> _sums = new();
     private readonly ConcurrentDictionary<string, long> _counts = new();
 
+    /// <summary>Starts listening to the instruments of the meter named <paramref name="meterName"/>.</summary>
+    /// <param name="meterName">The meter's name.</param>
+    /// <param name="scope">Only meters created by this factory (a host's <c>IMeterFactory</c>), or null for all.</param>
     public MeterCollector(string meterName, IMeterFactory? scope = null)
     {
         _listener.InstrumentPublished = (instrument, listener) =>
@@ -27,6 +31,21 @@ public sealed class MeterCollector : IDisposable
         _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(instrument, value, tags));
         _listener.Start();
     }
+
+    /// <summary>
+    /// The sum of everything recorded on <paramref name="instrument"/>, or only of the measurements carrying
+    /// <paramref name="tag"/> (written <c>key=value</c>); a gauge's last observation.
+    /// </summary>
+    public double Sum(string instrument, string? tag = null) => _sums.GetValueOrDefault(tag is null ? instrument : $"{instrument}|{tag}");
+
+    /// <summary>How many measurements <paramref name="instrument"/> recorded.</summary>
+    public long Count(string instrument) => _counts.GetValueOrDefault(instrument);
+
+    /// <summary>Reads the observable instruments now.</summary>
+    public void Observe() => _listener.RecordObservableInstruments();
+
+    /// <summary>Stops listening.</summary>
+    public void Dispose() => _listener.Dispose();
 
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
@@ -44,15 +63,4 @@ public sealed class MeterCollector : IDisposable
             _sums.AddOrUpdate(key, value, (_, sum) => sum + value);
         }
     }
-
-    /// <summary>The sum of everything recorded on <paramref name="instrument"/> (with <paramref name="tag"/> = "key=value" if given).</summary>
-    public double Sum(string instrument, string? tag = null) => _sums.GetValueOrDefault(tag is null ? instrument : $"{instrument}|{tag}");
-
-    /// <summary>How many measurements <paramref name="instrument"/> recorded.</summary>
-    public long Count(string instrument) => _counts.GetValueOrDefault(instrument);
-
-    /// <summary>Polls the observable instruments now.</summary>
-    public void Observe() => _listener.RecordObservableInstruments();
-
-    public void Dispose() => _listener.Dispose();
 }

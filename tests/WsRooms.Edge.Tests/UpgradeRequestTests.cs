@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text;
 using WsRooms.Edge.Transport;
 
-namespace WsRooms.EndToEnd.Tests;
+namespace WsRooms.Edge.Tests;
 
 /// <summary>
 /// What <c>WsRooms:DirectUpgrade</c> takes from a connection as a WebSocket upgrade it serves itself: exactly a

@@ -4,15 +4,17 @@ using System.Text.Json;
 using System.Threading.Channels;
 using WsRooms.Protocol;
 
-namespace WsRooms.EndToEnd.Tests.Infrastructure;
+namespace WsRooms.Testing;
 
 /// <summary>
-/// A real WebSocket client speaking the protocol, the way the seed's browser client does: it takes its id from
-/// root's join_ack, joins with <c>(room, "join", id, id, id)</c>. Every frame received is queued for the test to
-/// wait on; nothing here sleeps.
+/// A real WebSocket client speaking the v1 protocol (docs/protocol.md) the way the browser client does: it takes its
+/// id from root's join_ack and joins with <c>(room, "join", id, id, id)</c>. Every frame received is queued for the
+/// test to wait on; nothing here sleeps. A wait that runs out throws <see cref="TimeoutException"/>, a frame that is not
+/// valid throws <see cref="InvalidDataException"/>.
 /// </summary>
 public sealed class TestClient : IAsyncDisposable
 {
+    /// <summary>How long a connect, a send or a wait takes at most unless told otherwise.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
     private readonly ClientWebSocket _socket = new();
@@ -35,6 +37,7 @@ public sealed class TestClient : IAsyncDisposable
     /// <summary>The close status the server sent, once the connection has closed (null: closed without one).</summary>
     public Task<WebSocketCloseStatus?> Closed => _closed.Task;
 
+    /// <summary>The underlying socket, for tests that break the protocol on purpose.</summary>
     public WebSocket Socket => _socket;
 
     /// <summary>Connects and waits for root's join_ack, unless <paramref name="read"/> is false (a slow consumer that does not read).</summary>
@@ -49,7 +52,12 @@ public sealed class TestClient : IAsyncDisposable
             client.StartReading();
             var first = await client.NextAsync();
             client.FirstFrame = first;
-            Assert.Equal((EventNames.RootRoom, EventNames.JoinAck), (first.Room, first.Event));
+            if ((first.Room, first.Event) != (EventNames.RootRoom, EventNames.JoinAck))
+            {
+                await client.DisposeAsync();
+                throw new InvalidDataException($"The first frame was {first.Room}/{first.Event}, not root's join_ack.");
+            }
+
             client.Id = first.Src;
         }
 
@@ -101,7 +109,11 @@ public sealed class TestClient : IAsyncDisposable
                 }
 
                 var error = Message.TryParse(buffer.AsSpan(0, length), FrameLimits.Default, out var message);
-                Assert.Equal(FrameError.None, error);
+                if (error != FrameError.None)
+                {
+                    throw new InvalidDataException($"Client {Id}: the server sent a frame that does not parse ({error}).");
+                }
+
                 if (FirstFrame is null && Id.Length == 0)
                 {
                     FirstFrame = message;
@@ -114,6 +126,12 @@ public sealed class TestClient : IAsyncDisposable
         {
             _closed.TrySetResult(null);
         }
+        catch (InvalidDataException e)
+        {
+            // The waiting test sees it: the channel completes with it.
+            _closed.TrySetResult(null);
+            _received.Writer.TryComplete(e);
+        }
         finally
         {
             _received.Writer.TryComplete();
@@ -122,14 +140,18 @@ public sealed class TestClient : IAsyncDisposable
 
     // ----- sending -----
 
+    /// <summary>Sends <paramref name="message"/> as one binary frame.</summary>
     public async Task SendAsync(Message message) => await SendRawAsync(message.ToBytes());
 
+    /// <summary>Sends a frame with a UTF-8 text payload; src is this client's id unless given.</summary>
     public Task SendAsync(string room, string @event, string payload = "", string dst = "", string? src = null) =>
         SendAsync(Message.FromText(room, @event, dst, src ?? Id, payload));
 
+    /// <summary>Sends a frame with a binary payload, from this client's id.</summary>
     public Task SendAsync(string room, string @event, byte[] payload, string dst = "") =>
         SendAsync(new Message(room, @event, dst, Id, payload));
 
+    /// <summary>Sends <paramref name="bytes"/> as they are: a frame of any kind, valid or not, whole or in parts.</summary>
     public async Task SendRawAsync(ReadOnlyMemory<byte> bytes, WebSocketMessageType type = WebSocketMessageType.Binary, bool endOfMessage = true)
     {
         await _sendGate.WaitAsync();
@@ -144,21 +166,28 @@ public sealed class TestClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Joins like the seed's client, and waits for the join_ack.</summary>
+    /// <summary>Joins <paramref name="room"/> as the browser client does, waits for the join_ack and returns the members it lists.</summary>
     public async Task<string[]> JoinAsync(string room)
     {
         await SendAsync(Message.FromText(room, EventNames.Join, Id, Id, Id));
         var ack = await WaitForAsync(m => m.Room == room && m.Event == EventNames.JoinAck);
-        Assert.Equal(Id, ack.Src);
+        if (ack.Src != Id)
+        {
+            throw new InvalidDataException($"Client {Id}: the join_ack of {room} came from '{ack.Src}', not from this client's id.");
+        }
+
         return JsonSerializer.Deserialize<string[]>(ack.Payload)!;
     }
 
-    /// <summary>Leaves like the seed's client, and waits for the leave_ack.</summary>
+    /// <summary>Leaves <paramref name="room"/> as the browser client does, and waits for the leave_ack.</summary>
     public async Task LeaveAsync(string room)
     {
         await SendAsync(Message.FromText(room, EventNames.Leave, Id, Id, Id));
         var ack = await WaitForAsync(m => m.Room == room && m.Event == EventNames.LeaveAck);
-        Assert.Equal(Id, ack.PayloadText);
+        if (ack.PayloadText != Id)
+        {
+            throw new InvalidDataException($"Client {Id}: the leave_ack of {room} carried '{ack.PayloadText}', not this client's id.");
+        }
     }
 
     // ----- receiving -----
@@ -174,6 +203,10 @@ public sealed class TestClient : IAsyncDisposable
         catch (OperationCanceledException)
         {
             throw new TimeoutException($"Client {Id}: no frame within {timeout ?? DefaultTimeout}.");
+        }
+        catch (ChannelClosedException e) when (e.InnerException is InvalidDataException invalid)
+        {
+            throw new InvalidDataException(invalid.Message, invalid);
         }
         catch (ChannelClosedException)
         {
@@ -202,8 +235,8 @@ public sealed class TestClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// Asserts that nothing but frames matching <paramref name="allowed"/> arrived before the marker: the way to
-    /// test "nobody else was told" without sleeping. The caller sends a marker frame on the same path first.
+    /// Every frame that arrived before the first one matching <paramref name="marker"/>: the way to show that nobody
+    /// else was told, without sleeping. The caller sends a marker frame down the same path first.
     /// </summary>
     public async Task<List<Message>> CollectUntilAsync(Func<Message, bool> marker, TimeSpan? timeout = null)
     {
@@ -228,12 +261,10 @@ public sealed class TestClient : IAsyncDisposable
     }
 
     /// <summary>Waits for the server to close the connection and returns its close status.</summary>
-    public async Task<WebSocketCloseStatus?> WaitForCloseAsync(TimeSpan? timeout = null)
-    {
-        // Drain frames so the close frame behind them is read.
-        return await _closed.Task.WaitAsync(timeout ?? DefaultTimeout);
-    }
+    public async Task<WebSocketCloseStatus?> WaitForCloseAsync(TimeSpan? timeout = null) =>
+        await _closed.Task.WaitAsync(timeout ?? DefaultTimeout);
 
+    /// <summary>Closes the connection (normal closure) if it is open, and stops reading.</summary>
     public async ValueTask DisposeAsync()
     {
         try
@@ -247,6 +278,7 @@ public sealed class TestClient : IAsyncDisposable
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or TimeoutException)
         {
+            // The server closed or vanished first: the socket is aborted below either way.
         }
         finally
         {
