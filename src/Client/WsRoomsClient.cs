@@ -9,7 +9,7 @@ using WsRooms.Protocol;
 namespace WsRooms.Client;
 
 /// <summary>
-/// One WebSocket connection to a WsRooms edge host, speaking PROTOCOL.md: join and leave rooms, broadcast into a
+/// One WebSocket connection to a WsRooms edge host, speaking the protocol of docs/protocol.md: join and leave rooms, broadcast into a
 /// room, send direct messages, and read what arrives as an <see cref="IAsyncEnumerable{T}"/> (or through
 /// <see cref="WsRoomsClientOptions.OnMessage"/>). It does not reconnect: a service that needs that connects again
 /// and gets a new <see cref="Id"/>.
