@@ -4,6 +4,7 @@ using WsRooms.Edge;
 using WsRooms.Edge.Dispatch;
 using WsRooms.Edge.Observability;
 using WsRooms.EndToEnd.Tests.Infrastructure;
+using WsRooms.Grains.Observability;
 using WsRooms.Protocol;
 using WsRooms.Testing;
 
@@ -18,7 +19,7 @@ public sealed class MetricsTests(EdgeClusterFixture fixture)
     {
         await using var edge = await fixture.StartEdgeAsync();
         using var edgeMeter = new MeterCollector("WsRooms.Edge", edge.Services.GetRequiredService<IMeterFactory>());
-        using var siloMeter = new MeterCollector("WsRooms.Silo");
+        using var siloMeter = new MeterCollector(SiloMeters.SiloMeterName);
         var room = TestNames.Room();
 
         var a = await edge.ConnectAsync();

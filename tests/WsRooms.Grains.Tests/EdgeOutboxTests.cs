@@ -1,3 +1,4 @@
+using WsRooms.Grains.Observability;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
@@ -273,10 +274,10 @@ public sealed class EdgeOutboxTests(ClusterFixture fixture)
         public OutboxMeters()
         {
             Factory = _services.GetRequiredService<IMeterFactory>();
-            _dropped = new MetricCollector<long>(Factory, EdgeOutbox.MeterName, "wsrooms.outbox.dropped");
-            _batches = new MetricCollector<long>(Factory, EdgeOutbox.MeterName, "wsrooms.outbox.batches");
-            _retries = new MetricCollector<long>(Factory, EdgeOutbox.MeterName, "wsrooms.outbox.publish_retries");
-            _queues = new MetricCollector<int>(Factory, EdgeOutbox.MeterName, "wsrooms.outbox.queues");
+            _dropped = new MetricCollector<long>(Factory, SiloMeters.OutboxMeterName, "wsrooms.outbox.dropped");
+            _batches = new MetricCollector<long>(Factory, SiloMeters.OutboxMeterName, "wsrooms.outbox.batches");
+            _retries = new MetricCollector<long>(Factory, SiloMeters.OutboxMeterName, "wsrooms.outbox.publish_retries");
+            _queues = new MetricCollector<int>(Factory, SiloMeters.OutboxMeterName, "wsrooms.outbox.queues");
         }
 
         public IMeterFactory Factory { get; }

@@ -296,3 +296,20 @@ describe("wsrooms.js, the client module", () => {
     await closeAll();
   });
 });
+
+describe("the edge host process", () => {
+  it("serves its readiness at /readyz and its meters to Prometheus at /metrics", async () => {
+    // A page on the edge makes the meters count something: one open connection.
+    const page = await person(0, unique("metrics"));
+    const ready = await fetch(new URL("/readyz", stack.urls[0]));
+    assert.equal(ready.status, 200);
+    const scrape = await fetch(new URL("/metrics", stack.urls[0]));
+    assert.equal(scrape.status, 200);
+    const text = await scrape.text();
+    assert.match(text, /^wsrooms_edge_connections\S*\s+[1-9]/m, "the open connection is counted");
+    assert.match(text, /^# TYPE wsrooms_edge_frames_in\S* counter/m);
+    await page.context().close();
+    pages = pages.filter((p) => p !== page);
+    await closeAll();
+  });
+});

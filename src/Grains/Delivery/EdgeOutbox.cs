@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using Orleans.Streams;
 using WsRooms.Delivery;
+using WsRooms.Grains.Observability;
 
 namespace WsRooms.Grains.Delivery;
 
@@ -24,9 +25,6 @@ namespace WsRooms.Grains.Delivery;
 /// </remarks>
 internal sealed partial class EdgeOutbox : IEdgeOutbox, ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
 {
-    /// <summary>The name of the meter carrying the outbox's counters.</summary>
-    public const string MeterName = "WsRooms.EdgeOutbox";
-
     private readonly ConcurrentDictionary<string, EdgeQueue> _queues = new(StringComparer.Ordinal);
 
     // Numbers every batch (EdgeBatch.Source/Sequence): one edge sees this outbox's batches in increasing order, and
@@ -55,7 +53,7 @@ internal sealed partial class EdgeOutbox : IEdgeOutbox, ILifecycleParticipant<IS
         _streams = streams;
         _options = options.Value;
         _logger = logger;
-        _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        _meter = meterFactory?.Create(SiloMeters.OutboxMeterName) ?? new Meter(SiloMeters.OutboxMeterName);
         _postedCounter = _meter.CreateCounter<long>("wsrooms.outbox.posted", "{delivery}", "Deliveries queued for an edge host.");
         _droppedCounter = _meter.CreateCounter<long>("wsrooms.outbox.dropped", "{delivery}", "Deliveries dropped, by reason: queue full, publish failed, too large, invalid, or silo stopping.");
         _batchCounter = _meter.CreateCounter<long>("wsrooms.outbox.batches", "{batch}", "Edge batches published to edge streams.");

@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 namespace WsRooms.Grains.Observability;
 
 /// <summary>
-/// The silo's WsRooms instruments, on meter <see cref="MeterName"/> (the outbox has its own, <c>WsRooms.EdgeOutbox</c>).
+/// The silo's WsRooms instruments, on meter <see cref="SiloMeters.SiloMeterName"/> (the outbox has its own).
 /// One meter per process: a silo is one per process outside tests.
 /// </summary>
 /// <remarks>
@@ -14,9 +14,7 @@ namespace WsRooms.Grains.Observability;
 /// </remarks>
 internal static class SiloMetrics
 {
-    public const string MeterName = "WsRooms.Silo";
-
-    private static readonly Meter Meter = new(MeterName);
+    private static readonly Meter Meter = new(SiloMeters.SiloMeterName);
 
     private static readonly KeyValuePair<string, object?>[] RoomFullTag = [new("reason", "room_full")];
     private static readonly KeyValuePair<string, object?>[] TooManyRoomsTag = [new("reason", "too_many_rooms")];

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using WsRooms.Grains.Observability;
 
 namespace WsRooms.Silo.Health;
 
@@ -11,9 +12,9 @@ namespace WsRooms.Silo.Health;
 internal static class SiloMetricsExporters
 {
     /// <summary>
-    /// The meters exported: those src/Grains publishes (SiloMetrics, the edge outbox), Orleans' and the .NET runtime's.
+    /// The meters exported: those src/Grains publishes (<see cref="SiloMeters.Names"/>), Orleans' and the .NET runtime's.
     /// </summary>
-    public static readonly string[] MeterNames = ["WsRooms.Silo", "WsRooms.EdgeOutbox", "Microsoft.Orleans", "System.Runtime"];
+    public static readonly string[] MeterNames = [.. SiloMeters.Names, "Microsoft.Orleans", "System.Runtime"];
 
     /// <summary>
     /// A Prometheus exporter (served by <c>MapPrometheusScrapingEndpoint</c>), and an OTLP exporter when
