@@ -66,18 +66,9 @@ public static class FrameReader
     private const int LengthPrefixBytes = sizeof(uint);
 
     /// <summary>Reads one whole v1 frame.</summary>
-    public static FrameError TryRead(ReadOnlySpan<byte> frame, FrameLimits limits, out FrameView view) =>
-        TryRead(frame, limits, ProtocolVersion.V1, out view);
-
-    /// <summary>Reads one whole frame of <paramref name="version"/>.</summary>
-    public static FrameError TryRead(ReadOnlySpan<byte> frame, FrameLimits limits, ProtocolVersion version, out FrameView view)
+    public static FrameError TryRead(ReadOnlySpan<byte> frame, FrameLimits limits, out FrameView view)
     {
         ArgumentNullException.ThrowIfNull(limits);
-        if (version is not (ProtocolVersion.V1 or ProtocolVersion.V2))
-        {
-            throw new ArgumentOutOfRangeException(nameof(version), version, "Not a protocol version.");
-        }
-
         view = default;
 
         if (frame.Length > limits.MaxMessageBytes)
@@ -91,13 +82,6 @@ public static class FrameReader
             !TryReadField(frame, ref position, limits.MaxIdBytes, FrameError.IdTooLong, out var dst, out error) ||
             !TryReadField(frame, ref position, limits.MaxIdBytes, FrameError.IdTooLong, out var src, out error) ||
             !TryReadField(frame, ref position, int.MaxValue, FrameError.MessageTooLarge, out var payload, out error))
-        {
-            return error;
-        }
-
-        Range meta = default;
-        if (version == ProtocolVersion.V2 &&
-            !TryReadField(frame, ref position, limits.MaxMetaBytes, FrameError.MetaTooLong, out meta, out error))
         {
             return error;
         }
@@ -122,8 +106,59 @@ public static class FrameReader
             return FrameError.InvalidUtf8;
         }
 
-        view = new FrameView(frame[room], frame[@event], frame[dst], frame[src], frame[payload], frame[meta]);
+        view = new FrameView(frame[room], frame[@event], frame[dst], frame[src], frame[payload]);
         return FrameError.None;
+    }
+
+    /// <summary>Reads one whole frame of <paramref name="version"/>.</summary>
+    public static FrameError TryRead(ReadOnlySpan<byte> frame, FrameLimits limits, ProtocolVersion version, out FrameView view) => version switch
+    {
+        ProtocolVersion.V1 => TryRead(frame, limits, out view),
+        ProtocolVersion.V2 => TryReadV2(frame, limits, out view),
+        _ => throw new ArgumentOutOfRangeException(nameof(version), version, "Not a protocol version."),
+    };
+
+    // A v2 frame is a v1 frame followed by the meta field: find where the payload ends (the same field checks, in the
+    // same order, as v1), read meta there, and let the v1 reader judge everything before it. The v1 path stays as
+    // short as it was, since it is the one every v1 socket takes.
+    private static FrameError TryReadV2(ReadOnlySpan<byte> frame, FrameLimits limits, out FrameView view)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        view = default;
+
+        if (frame.Length > limits.MaxMessageBytes)
+        {
+            return FrameError.MessageTooLarge;
+        }
+
+        var position = 0;
+        if (!TryReadField(frame, ref position, limits.MaxRoomBytes, FrameError.RoomTooLong, out _, out var error) ||
+            !TryReadField(frame, ref position, limits.MaxEventBytes, FrameError.EventTooLong, out _, out error) ||
+            !TryReadField(frame, ref position, limits.MaxIdBytes, FrameError.IdTooLong, out _, out error) ||
+            !TryReadField(frame, ref position, limits.MaxIdBytes, FrameError.IdTooLong, out _, out error) ||
+            !TryReadField(frame, ref position, int.MaxValue, FrameError.MessageTooLarge, out _, out error))
+        {
+            return error;
+        }
+
+        var v1Length = position;
+        if (!TryReadField(frame, ref position, limits.MaxMetaBytes, FrameError.MetaTooLong, out var meta, out error))
+        {
+            return error;
+        }
+
+        if (position != frame.Length)
+        {
+            return FrameError.TrailingBytes;
+        }
+
+        error = TryRead(frame[..v1Length], limits, out var fields);
+        if (error == FrameError.None)
+        {
+            view = new FrameView(fields.Room, fields.Event, fields.Dst, fields.Src, fields.Payload, frame[meta]);
+        }
+
+        return error;
     }
 
     // Reads the length prefix at position and the field after it; on success position moves past the field.
