@@ -18,6 +18,7 @@ public sealed class FrameErrorTests
         { FrameError.RoomTooLong, 1009 },
         { FrameError.EventTooLong, 1009 },
         { FrameError.IdTooLong, 1009 },
+        { FrameError.MetaTooLong, 1009 },
         { FrameError.InvalidUtf8, 1007 },
     };
 

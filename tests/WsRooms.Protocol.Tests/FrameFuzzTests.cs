@@ -6,24 +6,30 @@ using Xunit.Abstractions;
 namespace WsRooms.Protocol.Tests;
 
 /// <summary>
-/// Seeded random and mutation sweeps. The reader must never throw, must agree with an independent reading of
-/// docs/protocol.md on every input, and anything it accepts must re-encode to exactly the bytes it was given.
+/// Seeded random and mutation sweeps, for each protocol version. The reader must never throw, must agree with an
+/// independent reading of docs/protocol.md on every input, and anything it accepts must re-encode to exactly the
+/// bytes it was given.
 /// </summary>
 public sealed class FrameFuzzTests(ITestOutputHelper output)
 {
     private const int Seed = 20240601;
     private const int Mutations = 100_000;
 
-    private static readonly FrameLimits SmallLimits = new() { MaxMessageBytes = 512, MaxRoomBytes = 8, MaxEventBytes = 4, MaxIdBytes = 36 };
+    private static readonly FrameLimits SmallLimits = new() { MaxMessageBytes = 512, MaxRoomBytes = 8, MaxEventBytes = 4, MaxIdBytes = 36, MaxMetaBytes = 8 };
+
+    // Errors only a v2 frame can give: the v1 sweep cannot reach them, and must not.
+    private static readonly FrameError[] V2Only = [FrameError.MetaTooLong];
 
     private static readonly uint[] InterestingLengths =
         [0, 1, 2, 3, 4, 5, 8, 36, 63, 64, 65, 127, 128, 129, 0xFFFF, 0x10000, 0x10001, 0x7FFFFFFF, 0x80000000, 0x80000001, 0xFFFFFFFE, 0xFFFFFFFF];
 
-    [Fact]
-    public void MutatedFramesNeverThrowAndAcceptedOnesReEncodeExactly()
+    [Theory]
+    [InlineData(ProtocolVersion.V1)]
+    [InlineData(ProtocolVersion.V2)]
+    public void MutatedFramesNeverThrowAndAcceptedOnesReEncodeExactly(ProtocolVersion version)
     {
         var random = new Random(Seed);
-        var corpus = BuildCorpus(random);
+        var corpus = BuildCorpus(random, version);
         var seen = new Dictionary<FrameError, int>();
 
         for (var i = 0; i < Mutations; i++)
@@ -33,101 +39,127 @@ public sealed class FrameFuzzTests(ITestOutputHelper output)
             var rounds = 1 + random.Next(3);
             for (var r = 0; r < rounds; r++)
             {
-                mutated = Mutate(random, mutated, corpus);
+                mutated = Mutate(random, mutated, corpus, FieldCount(version));
             }
 
             var limits = random.Next(4) == 0 ? SmallLimits : FrameLimits.Default;
-            var error = Check(mutated, limits, $"mutation {i} (seed {Seed})");
+            var error = Check(mutated, limits, version, $"{version} mutation {i} (seed {Seed})");
             seen[error] = seen.GetValueOrDefault(error) + 1;
         }
 
         output.WriteLine(string.Join(Environment.NewLine, seen.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value}")));
 
-        // The sweep must reach every outcome, or it is not testing what it claims to.
-        Assert.All(Enum.GetValues<FrameError>(), e => Assert.True(seen.ContainsKey(e), $"no mutation gave {e}: {string.Join(", ", seen)}"));
+        // The sweep must reach every outcome its version can give, or it is not testing what it claims to.
+        var reachable = Enum.GetValues<FrameError>().Where(e => version == ProtocolVersion.V2 || !V2Only.Contains(e));
+        Assert.All(reachable, e => Assert.True(seen.ContainsKey(e), $"no mutation gave {e}: {string.Join(", ", seen)}"));
+        Assert.All(V2Only.Where(_ => version == ProtocolVersion.V1), e => Assert.False(seen.ContainsKey(e), $"a v1 frame gave {e}"));
     }
 
-    [Fact]
-    public void RandomBytesNeverThrow()
+    [Theory]
+    [InlineData(ProtocolVersion.V1)]
+    [InlineData(ProtocolVersion.V2)]
+    public void RandomBytesNeverThrow(ProtocolVersion version)
     {
         var random = new Random(Seed + 1);
         for (var i = 0; i < 5_000; i++)
         {
             var bytes = new byte[random.Next(0, 64)];
             random.NextBytes(bytes);
-            Check(bytes, FrameLimits.Default, $"random bytes {i}");
+            Check(bytes, FrameLimits.Default, version, $"{version} random bytes {i}");
         }
     }
 
-    [Fact]
-    public void RandomValidMessagesRoundTripThroughEveryWriter()
+    [Theory]
+    [InlineData(ProtocolVersion.V1)]
+    [InlineData(ProtocolVersion.V2)]
+    public void RandomValidMessagesRoundTripThroughEveryWriter(ProtocolVersion version)
     {
         var random = new Random(Seed + 2);
         for (var i = 0; i < 5_000; i++)
         {
             var message = RandomMessage(random);
-            var bytes = message.ToBytes();
-            Assert.Equal(message.GetFrameLength(), bytes.Length);
+            var meta = version == ProtocolVersion.V2 ? RandomMeta(random, FrameLimits.Default.MaxMetaBytes) : [];
+            var bytes = message.ToBytes(version, meta);
+            Assert.Equal(message.GetFrameLength(version, meta.Length), bytes.Length);
 
             var writer = new ArrayBufferWriter<byte>();
-            message.WriteTo(writer);
+            message.WriteTo(writer, version, meta);
             Assert.Equal(bytes, writer.WrittenSpan.ToArray());
 
-            Assert.Equal(FrameError.None, Message.TryParse(bytes, FrameLimits.Default, out var parsed));
+            var span = new byte[bytes.Length];
+            Assert.Equal(bytes.Length, FrameWriter.Write(span, message.Room, message.Event, message.Dst, message.Src, message.Payload, version, meta));
+            Assert.Equal(bytes, span);
+
+            Assert.Equal(FrameError.None, Message.TryParse(bytes, FrameLimits.Default, version, out var parsed, out var parsedMeta));
             Assert.NotNull(parsed);
             Assert.Equal(message.Room, parsed.Room);
             Assert.Equal(message.Event, parsed.Event);
             Assert.Equal(message.Dst, parsed.Dst);
             Assert.Equal(message.Src, parsed.Src);
             Assert.Equal(message.Payload, parsed.Payload);
-            Assert.Equal(bytes, parsed.ToBytes());
+            Assert.Equal(meta, parsedMeta);
+            Assert.Equal(bytes, parsed.ToBytes(version, parsedMeta));
         }
     }
 
+    private static int FieldCount(ProtocolVersion version) => version == ProtocolVersion.V2 ? 6 : 5;
+
     // Reads one input every way and checks it against the reference reading; returns the reader's verdict.
-    private static FrameError Check(byte[] input, FrameLimits limits, string what)
+    private static FrameError Check(byte[] input, FrameLimits limits, ProtocolVersion version, string what)
     {
-        var expected = ReferenceRead(input, limits);
-        var error = FrameReader.TryRead(input, limits, out var view);
+        var expected = ReferenceRead(input, limits, FieldCount(version));
+        var error = FrameReader.TryRead(input, limits, version, out var view);
 
         Assert.True(expected == error, $"{what}: reader said {error}, docs/protocol.md says {expected}; frame {Convert.ToHexString(input)}");
         Assert.True(Enum.IsDefined(error), $"{what}: undefined error {(int)error}");
 
-        var parseError = Message.TryParse(input, limits, out var message);
+        var parseError = Message.TryParse(input, limits, version, out var message, out var meta);
         Assert.Equal(error, parseError);
+
+        if (version == ProtocolVersion.V1)
+        {
+            // The calls without a version are v1, with the same verdict.
+            Assert.Equal(error, FrameReader.TryRead(input, limits, out _));
+            Assert.Equal(error, Message.TryParse(input, limits, out _));
+        }
 
         if (error == FrameError.None)
         {
-            Assert.True(view.Room.Length + view.Event.Length + view.Dst.Length + view.Src.Length + view.Payload.Length + 20 == input.Length);
+            var header = version == ProtocolVersion.V2 ? FrameLimits.V2HeaderBytes : FrameLimits.HeaderBytes;
+            Assert.True(view.Room.Length + view.Event.Length + view.Dst.Length + view.Src.Length + view.Payload.Length + view.Meta.Length + header == input.Length);
             Assert.NotNull(message);
-            Assert.Equal(input.Length, message.GetFrameLength());
-            Assert.True(input.AsSpan().SequenceEqual(message.ToBytes()), $"{what}: accepted but re-encoded differently: {Convert.ToHexString(input)}");
+            Assert.True(view.Meta.SequenceEqual(meta));
+            Assert.Equal(input.Length, message.GetFrameLength(version, meta.Length));
+            Assert.True(input.AsSpan().SequenceEqual(message.ToBytes(version, meta)), $"{what}: accepted but re-encoded differently: {Convert.ToHexString(input)}");
         }
         else
         {
             Assert.Null(message);
+            Assert.Empty(meta);
         }
 
         return error;
     }
 
     /// <summary>
-    /// docs/protocol.md read independently of the codec: size first; then each field's length against what is left
-    /// (past the end: truncated) and its limit; then leftovers; then empty names; then strict UTF-8.
+    /// docs/protocol.md read independently of the codec: size first; then each field's length (five in v1, six with
+    /// meta in v2) against what is left (past the end: truncated) and its limit; then leftovers; then empty names;
+    /// then strict UTF-8 in the four names (payload and meta are bytes).
     /// </summary>
-    private static FrameError ReferenceRead(ReadOnlySpan<byte> frame, FrameLimits limits)
+    private static FrameError ReferenceRead(ReadOnlySpan<byte> frame, FrameLimits limits, int fieldCount)
     {
         if (frame.Length > limits.MaxMessageBytes)
         {
             return FrameError.MessageTooLarge;
         }
 
-        long[] limit = [limits.MaxRoomBytes, limits.MaxEventBytes, limits.MaxIdBytes, limits.MaxIdBytes, long.MaxValue];
-        FrameError[] tooLong = [FrameError.RoomTooLong, FrameError.EventTooLong, FrameError.IdTooLong, FrameError.IdTooLong, FrameError.MessageTooLarge];
-        var starts = new int[5];
-        var lengths = new int[5];
+        long[] limit = [limits.MaxRoomBytes, limits.MaxEventBytes, limits.MaxIdBytes, limits.MaxIdBytes, long.MaxValue, limits.MaxMetaBytes];
+        FrameError[] tooLong =
+            [FrameError.RoomTooLong, FrameError.EventTooLong, FrameError.IdTooLong, FrameError.IdTooLong, FrameError.MessageTooLarge, FrameError.MetaTooLong];
+        var starts = new int[fieldCount];
+        var lengths = new int[fieldCount];
         long position = 0;
-        for (var i = 0; i < 5; i++)
+        for (var i = 0; i < fieldCount; i++)
         {
             if (frame.Length - position < 4)
             {
@@ -239,7 +271,7 @@ public sealed class FrameFuzzTests(ITestOutputHelper output)
         return true;
     }
 
-    private static List<byte[]> BuildCorpus(Random random)
+    private static List<byte[]> BuildCorpus(Random random, ProtocolVersion version)
     {
         var corpus = new List<byte[]>
         {
@@ -254,12 +286,34 @@ public sealed class FrameFuzzTests(ITestOutputHelper output)
             corpus.Add(RandomMessage(random).ToBytes());
         }
 
+        if (version == ProtocolVersion.V2)
+        {
+            // Each v1 frame with a meta: none, a position, a message id of any allowed size.
+            corpus = [.. corpus.Select(frame => (byte[])[.. frame, .. RawFrame.MetaField(RandomMeta(random, FrameLimits.Default.MaxMetaBytes))])];
+        }
+
         foreach (var frame in corpus)
         {
-            Assert.Equal(FrameError.None, FrameReader.TryRead(frame, FrameLimits.Default, out _));
+            Assert.Equal(FrameError.None, FrameReader.TryRead(frame, FrameLimits.Default, version, out _));
         }
 
         return corpus;
+    }
+
+    // A meta a v2 frame may carry: empty, a position, or a message id of 1 to maxBytes random bytes.
+    private static byte[] RandomMeta(Random random, int maxBytes)
+    {
+        switch (random.Next(4))
+        {
+            case 0:
+                return [];
+            case 1:
+                return FramePosition.ToMeta((ulong)random.NextInt64() << random.Next(2));
+            default:
+                var meta = new byte[random.Next(3) == 0 ? maxBytes : random.Next(1, maxBytes + 1)];
+                random.NextBytes(meta);
+                return meta;
+        }
     }
 
     private static Message RandomMessage(Random random)
@@ -303,9 +357,14 @@ public sealed class FrameFuzzTests(ITestOutputHelper output)
         return text.ToString();
     }
 
-    private static byte[] Mutate(Random random, byte[] frame, List<byte[]> corpus)
+    private static byte[] Mutate(Random random, byte[] frame, List<byte[]> corpus, int fieldCount)
     {
         var bytes = new List<byte>(frame);
+        if (fieldCount == 6 && random.Next(8) == 0)
+        {
+            return MutateFieldCount(random, frame);
+        }
+
         switch (random.Next(11))
         {
             case 0 when bytes.Count > 0: // flip one bit
@@ -318,7 +377,7 @@ public sealed class FrameFuzzTests(ITestOutputHelper output)
 
             case 2: // a length prefix (where one really is, if the frame still parses that far) to an interesting value
             {
-                var offsets = PrefixOffsets(frame);
+                var offsets = PrefixOffsets(frame, fieldCount);
                 if (offsets.Count == 0)
                 {
                     goto case 3;
@@ -382,7 +441,7 @@ public sealed class FrameFuzzTests(ITestOutputHelper output)
 
             case 8: // bytes inside a string field to high (often non-UTF-8) values, keeping the structure
             {
-                var offsets = PrefixOffsets(frame);
+                var offsets = PrefixOffsets(frame, fieldCount);
                 if (offsets.Count < 4)
                 {
                     break;
@@ -400,7 +459,7 @@ public sealed class FrameFuzzTests(ITestOutputHelper output)
 
             case 9: // rebuild with one field replaced, the length kept true: empty, random, at or past a limit
             {
-                var fields = Fields(frame);
+                var fields = Fields(frame, fieldCount);
                 if (fields is null)
                 {
                     break;
@@ -423,7 +482,7 @@ public sealed class FrameFuzzTests(ITestOutputHelper output)
                     Array.Fill(value, (byte)'x');
                 }
 
-                fields[random.Next(5)] = value;
+                fields[random.Next(fieldCount)] = value;
                 bytes = [.. RawFrame.Build(fields)];
                 break;
             }
@@ -439,17 +498,36 @@ public sealed class FrameFuzzTests(ITestOutputHelper output)
         return [.. bytes];
     }
 
-    // The five fields of a frame that is at least structurally whole, else null.
-    private static byte[][]? Fields(byte[] frame)
+    // A v2 frame with one field too few (its meta dropped: a v1 frame) or too many (a seventh after meta).
+    private static byte[] MutateFieldCount(Random random, byte[] frame)
     {
-        var offsets = PrefixOffsets(frame);
-        if (offsets.Count < 5)
+        var fields = Fields(frame, 6);
+        if (fields is null)
+        {
+            return frame;
+        }
+
+        if (random.Next(2) == 0)
+        {
+            return RawFrame.Build(fields[..5]);
+        }
+
+        var seventh = new byte[random.Next(0, 9)];
+        random.NextBytes(seventh);
+        return RawFrame.Build([.. fields, seventh]);
+    }
+
+    // The fields of a frame that is at least structurally whole, else null.
+    private static byte[][]? Fields(byte[] frame, int fieldCount)
+    {
+        var offsets = PrefixOffsets(frame, fieldCount);
+        if (offsets.Count < fieldCount)
         {
             return null;
         }
 
-        var fields = new byte[5][];
-        for (var i = 0; i < 5; i++)
+        var fields = new byte[fieldCount][];
+        for (var i = 0; i < fieldCount; i++)
         {
             var length = (long)BinaryPrimitives.ReadUInt32BigEndian(frame.AsSpan(offsets[i]));
             if (offsets[i] + 4 + length > frame.Length)
@@ -464,11 +542,11 @@ public sealed class FrameFuzzTests(ITestOutputHelper output)
     }
 
     // Where the length prefixes are, as far as the frame can be walked without running off its end.
-    private static List<int> PrefixOffsets(byte[] frame)
+    private static List<int> PrefixOffsets(byte[] frame, int fieldCount)
     {
         var offsets = new List<int>();
         long position = 0;
-        while (offsets.Count < 5 && frame.Length - position >= 4)
+        while (offsets.Count < fieldCount && frame.Length - position >= 4)
         {
             offsets.Add((int)position);
             position += 4 + (long)BinaryPrimitives.ReadUInt32BigEndian(frame.AsSpan((int)position));

@@ -12,7 +12,9 @@ public sealed class FrameLimitsValidationTests
         Assert.Equal(128, limits.MaxRoomBytes);
         Assert.Equal(64, limits.MaxEventBytes);
         Assert.Equal(64, limits.MaxIdBytes);
+        Assert.Equal(64, limits.MaxMetaBytes);
         Assert.Equal(20, FrameLimits.HeaderBytes);
+        Assert.Equal(24, FrameLimits.V2HeaderBytes);
     }
 
     [Fact]
@@ -26,7 +28,7 @@ public sealed class FrameLimitsValidationTests
     public void TheSmallestSensibleLimitsAreValid()
     {
         // Room and event of one byte each, ids of 36 (a connection id), a message that fits the smallest frame.
-        new FrameLimits { MaxMessageBytes = 22, MaxRoomBytes = 1, MaxEventBytes = 1, MaxIdBytes = 36 }.Validate();
+        new FrameLimits { MaxMessageBytes = 22, MaxRoomBytes = 1, MaxEventBytes = 1, MaxIdBytes = 36, MaxMetaBytes = 8 }.Validate();
     }
 
     [Theory]
@@ -56,5 +58,30 @@ public sealed class FrameLimitsValidationTests
         var limits = new FrameLimits { MaxRoomBytes = room, MaxEventBytes = @event, MaxIdBytes = id };
 
         Assert.Throws<InvalidOperationException>(limits.Validate);
+    }
+
+    [Theory]
+    [InlineData(int.MinValue)]
+    [InlineData(-1)]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(7)]
+    public void AMetaLimitBelowAPositionIsRefused(int maxMetaBytes)
+    {
+        // The same limits read the server's frames on a client, and a server's meta is an 8-byte position.
+        var limits = new FrameLimits { MaxMetaBytes = maxMetaBytes };
+
+        var exception = Assert.Throws<InvalidOperationException>(limits.Validate);
+        Assert.Contains(nameof(FrameLimits.MaxMetaBytes), exception.Message, StringComparison.Ordinal);
+        Assert.Contains($"(was {maxMetaBytes})", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(8)]
+    [InlineData(64)]
+    [InlineData(1024)]
+    public void AMetaLimitThatHoldsAPositionIsValid(int maxMetaBytes)
+    {
+        new FrameLimits { MaxMetaBytes = maxMetaBytes }.Validate();
     }
 }

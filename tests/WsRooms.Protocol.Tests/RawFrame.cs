@@ -44,6 +44,13 @@ internal static class RawFrame
         return frame;
     }
 
+    /// <summary>A v2 frame: the five fields, then meta, each prefix the field's true length.</summary>
+    public static byte[] BuildV2(string room, string @event, string dst, string src, string payload, byte[] meta) =>
+        Build(Utf8(room), Utf8(@event), Utf8(dst), Utf8(src), Utf8(payload), meta);
+
+    /// <summary>The meta field alone (its length, then its bytes): what follows a v1 frame to make it v2.</summary>
+    public static byte[] MetaField(byte[] meta) => Build([meta]);
+
     /// <summary>A valid frame with one field (0 = room … 4 = payload) replaced by <paramref name="value"/>.</summary>
     public static byte[] WithField(int fieldIndex, byte[] value)
     {

@@ -11,7 +11,7 @@ public enum FrameError
     /// <summary>A length prefix is missing or a length runs past the end of the message.</summary>
     Truncated,
 
-    /// <summary>Bytes are left over after the payload.</summary>
+    /// <summary>Bytes are left over after the last field: the payload in v1, meta in v2.</summary>
     TrailingBytes,
 
     /// <summary>The whole message is larger than <see cref="FrameLimits.MaxMessageBytes"/>.</summary>
@@ -34,6 +34,10 @@ public enum FrameError
 
     /// <summary>room, event, dst or src is not valid UTF-8.</summary>
     InvalidUtf8,
+
+    // Last, so that every v1 error keeps its number.
+    /// <summary>The meta of a v2 frame is longer than <see cref="FrameLimits.MaxMetaBytes"/>: a client's message id over its limit.</summary>
+    MetaTooLong,
 }
 
 /// <summary>Maps a <see cref="FrameError"/> to the close code the protocol gives it (docs/protocol.md).</summary>
@@ -47,6 +51,7 @@ public static class FrameErrorExtensions
     {
         FrameError.None => CloseCodes.Normal,
         FrameError.MessageTooLarge or FrameError.RoomTooLong or FrameError.EventTooLong or FrameError.IdTooLong
+            or FrameError.MetaTooLong
             => CloseCodes.MessageTooBig,
         FrameError.InvalidUtf8 => CloseCodes.InvalidUtf8,
         _ => CloseCodes.MalformedFrame,
@@ -62,6 +67,7 @@ public static class FrameErrorExtensions
         FrameError.RoomTooLong => "room name over the size limit",
         FrameError.EventTooLong => "event name over the size limit",
         FrameError.IdTooLong => "dst or src over the size limit",
+        FrameError.MetaTooLong => "meta over the size limit",
         FrameError.EmptyRoom => "malformed frame: empty room",
         FrameError.EmptyEvent => "malformed frame: empty event",
         FrameError.InvalidUtf8 => "a string field is not valid UTF-8",
