@@ -45,9 +45,35 @@ public sealed class ClusterFixture : GrainsClusterFixture
     /// <summary>The silos' push-stream delivery timeout, shorter than the default so a test can wait for it to pass.</summary>
     public static readonly TimeSpan PushDeliveryTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>Rooms named with this prefix keep at most <see cref="CountedFrames"/> frames.</summary>
+    public const string CountedPrefix = "log-count";
+
+    /// <summary>The one room that an exact rule gives <see cref="ExactFrames"/> frames, within <see cref="CountedPrefix"/>.</summary>
+    public const string ExactRoom = "log-count-exact";
+
+    /// <summary>Rooms named with this prefix keep frames for <see cref="AgedMaxAge"/>.</summary>
+    public const string AgedPrefix = "log-age";
+
+    /// <summary>Rooms named with this prefix keep at most <see cref="BytesMaxBytes"/> bytes.</summary>
+    public const string BytesPrefix = "log-bytes";
+
+    public const int CountedFrames = 5;
+    public const int ExactFrames = 2;
+    public const int BytesMaxBytes = 600;
+    public static readonly TimeSpan AgedMaxAge = TimeSpan.FromSeconds(1);
+
     // PushStreamTests wait for the delivery timeout to pass once; a test client takes every event in far less.
+    // RoomLogGrainTests read the retention rules.
     protected override WsRoomsTestClusterBuilder Configure(WsRoomsTestClusterBuilder builder) =>
-        builder.WithSetting("WsRooms:Streams:Push:DeliveryTimeout", PushDeliveryTimeout.ToString("c", System.Globalization.CultureInfo.InvariantCulture));
+        builder.WithSetting("WsRooms:Streams:Push:DeliveryTimeout", PushDeliveryTimeout.ToString("c", System.Globalization.CultureInfo.InvariantCulture))
+            .WithSetting("WsRooms:RoomLog:Rules:0:Pattern", CountedPrefix + "-*")
+            .WithSetting("WsRooms:RoomLog:Rules:0:MaxFrames", CountedFrames.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithSetting("WsRooms:RoomLog:Rules:1:Pattern", ExactRoom)
+            .WithSetting("WsRooms:RoomLog:Rules:1:MaxFrames", ExactFrames.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithSetting("WsRooms:RoomLog:Rules:2:Pattern", AgedPrefix + "-*")
+            .WithSetting("WsRooms:RoomLog:Rules:2:MaxAge", AgedMaxAge.ToString("c", System.Globalization.CultureInfo.InvariantCulture))
+            .WithSetting("WsRooms:RoomLog:Rules:3:Pattern", BytesPrefix + "-*")
+            .WithSetting("WsRooms:RoomLog:Rules:3:MaxBytes", BytesMaxBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
 }
 
 /// <summary>

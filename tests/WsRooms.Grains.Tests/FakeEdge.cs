@@ -130,7 +130,7 @@ public sealed class FakeEdge : IAsyncDisposable
 
     public static string Describe(IEnumerable<EdgeDelivery> deliveries) =>
         string.Join("; ", deliveries.Select(d =>
-            $"[{d.Message.Room}/{d.Message.Event} src={d.Message.Src} to={d.Connection ?? "room"} except={d.ExceptConnection} {d.Change} payload={Truncate(Encoding.UTF8.GetString(d.Message.Payload))}]"));
+            $"[{d.Message.Room}/{d.Message.Event} src={d.Message.Src} to={d.Connection ?? "room"} except={d.ExceptConnection} {d.Change} pos={d.Position} payload={Truncate(Encoding.UTF8.GetString(d.Message.Payload))}]"));
 
     private static string Truncate(string text) => text.Length <= 80 ? text : text[..80] + "…";
 

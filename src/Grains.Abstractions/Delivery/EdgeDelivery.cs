@@ -14,19 +14,24 @@ namespace WsRooms.Delivery;
 /// its local room index before sending, so every later fan-out from that room, which follows on the same stream,
 /// sees it.
 /// </param>
+/// <param name="Position">
+/// The frame's position in its room's log (docs/protocol.md, "Positions"); on a join_ack, the position of the
+/// joiner's own new_member. 0: no position (<c>root</c>, direct messages, leave_ack). v1 sockets never see it.
+/// </param>
 [GenerateSerializer, Immutable, Alias("wsrooms.EdgeDelivery")]
 public sealed record EdgeDelivery(
     [property: Id(0)] Message Message,
     [property: Id(1)] string? Connection = null,
     [property: Id(2)] string? ExceptConnection = null,
-    [property: Id(3)] MembershipChange Change = MembershipChange.None)
+    [property: Id(3)] MembershipChange Change = MembershipChange.None,
+    [property: Id(4)] long Position = 0)
 {
-    /// <summary>Fan-out to the local members of the message's room, except <paramref name="except"/>.</summary>
-    public static EdgeDelivery ToRoom(Message message, string? except = null) => new(message, null, except);
+    /// <summary>Fan-out to the local members of the message's room, except <paramref name="except"/>, at <paramref name="position"/> (0: none).</summary>
+    public static EdgeDelivery ToRoom(Message message, string? except = null, long position = 0) => new(message, null, except, MembershipChange.None, position);
 
     /// <summary>To one connection, optionally changing its membership of the message's room.</summary>
-    public static EdgeDelivery ToConnection(string connectionId, Message message, MembershipChange change = MembershipChange.None) =>
-        new(message, connectionId, null, change);
+    public static EdgeDelivery ToConnection(string connectionId, Message message, MembershipChange change = MembershipChange.None, long position = 0) =>
+        new(message, connectionId, null, change, position);
 }
 
 /// <summary>How a delivery to one connection changes its membership of the message's room.</summary>

@@ -35,6 +35,13 @@ public interface IConnectionGrain : IGrainWithStringKey
     Task<JoinResult> TryJoinAsync(string room, int maxRooms, int maxMembers);
 
     /// <summary>
+    /// <see cref="TryJoinAsync"/>, also returning where the join stands in the room's log: the position of the
+    /// joiner's <c>new_member</c>, which its join_ack carries too (<see cref="RoomJoin.Position"/>). 0 for either
+    /// limit means no limit.
+    /// </summary>
+    Task<RoomJoin> TryJoinWithPositionAsync(string room, int maxRooms, int maxMembers);
+
+    /// <summary>
     /// Leaves <paramref name="room"/>: the client receives <c>leave_ack</c> as if it had asked, the others
     /// <c>member_left</c>. <c>root</c> cannot be left. Returns false when the connection is unknown.
     /// </summary>

@@ -8,9 +8,18 @@ namespace WsRooms.Grains;
 /// never one per member.
 /// </summary>
 /// <remarks>
-/// Services that push to clients call <see cref="PublishAsync"/> and <see cref="GetMembersAsync"/>.
+/// <para>
+/// Services that push to clients call <see cref="PublishAsync"/> (or <see cref="PublishWithPositionAsync"/>),
+/// <see cref="GetMembersAsync"/> and the history reads.
 /// To add or remove a connection, call <see cref="IConnectionGrain.JoinAsync"/> / <see cref="IConnectionGrain.LeaveAsync"/>:
 /// the connection grain keeps its own list of rooms and calls the membership methods here.
+/// </para>
+/// <para>
+/// Every room but <c>root</c> keeps a log of the frames it fans out (broadcasts, publishes, <c>new_member</c>,
+/// <c>member_left</c>), each at a position one above the previous (docs/protocol.md, "Positions"). The log is in
+/// memory and bounded by the retention configured for the room's name (<c>WsRooms:RoomLog</c>); it goes when the
+/// room deactivates (an empty room does at once), and a room that comes back continues above every earlier position.
+/// </para>
 /// </remarks>
 public interface IRoomGrain : IGrainWithStringKey
 {
@@ -19,6 +28,27 @@ public interface IRoomGrain : IGrainWithStringKey
     /// (when it is a member). No membership check on the caller: this is the server-side API.
     /// </summary>
     Task PublishAsync(string @event, byte[] payload, string src = "");
+
+    /// <summary>
+    /// <see cref="PublishAsync"/>, returning the position the frame got in the room's log (0 for <c>root</c>, which
+    /// has no log). The frame is logged even when nobody is in the room.
+    /// </summary>
+    Task<long> PublishWithPositionAsync(string @event, byte[] payload, string src = "");
+
+    /// <summary>
+    /// The last <paramref name="count"/> frames of the room's log (fewer if it holds fewer), oldest first; with
+    /// <paramref name="before"/> above 0, the last ones below that position, e.g. a joiner's
+    /// <see cref="RoomJoin.Position"/> for the frames logged before its join. Empty for <c>root</c>.
+    /// </summary>
+    Task<RoomHistory> GetHistoryAsync(int count, long before = 0);
+
+    /// <summary>
+    /// Every frame of the room's log after position <paramref name="after"/>, oldest first; with
+    /// <paramref name="before"/> above 0, only those below that position. <see cref="RoomHistory.Complete"/> is false
+    /// when the log no longer reaches back to <c>after + 1</c>; <see cref="RoomHistory.Frames"/> then holds what it
+    /// still has. Never complete for <c>root</c>.
+    /// </summary>
+    Task<RoomHistory> GetHistorySinceAsync(long after, long before = 0);
 
     /// <summary>The ids of the room's members. Empty for <c>root</c> while root presence is off.</summary>
     Task<IReadOnlyList<string>> GetMembersAsync();
@@ -37,11 +67,11 @@ public interface IRoomGrain : IGrainWithStringKey
     Task<bool> AddMemberAsync(string connectionId, string edgeId);
 
     /// <summary>
-    /// Membership, called by <see cref="IConnectionGrain.TryJoinAsync"/>: <see cref="AddMemberAsync"/>, unless the
-    /// connection is not a member and the room already has <paramref name="maxMembers"/> members (0: no limit);
-    /// then nothing changes and nobody is told.
+    /// Membership, called by <see cref="IConnectionGrain.TryJoinWithPositionAsync"/>: <see cref="AddMemberAsync"/>,
+    /// unless the connection is not a member and the room already has <paramref name="maxMembers"/> members (0: no
+    /// limit); then nothing changes and nobody is told. Returns the outcome with the join's position in the log.
     /// </summary>
-    Task<JoinResult> TryAddMemberAsync(string connectionId, string edgeId, int maxMembers);
+    Task<RoomJoin> TryAddMemberAsync(string connectionId, string edgeId, int maxMembers);
 
     /// <summary>
     /// Membership, called by <see cref="IConnectionGrain"/>: removes the connection and sends <c>member_left</c>

@@ -1,6 +1,6 @@
 namespace WsRooms.Grains;
 
-/// <summary>What a join with limits (<see cref="IConnectionGrain.TryJoinAsync"/>) came to.</summary>
+/// <summary>What a join with limits (<see cref="IConnectionGrain.TryJoinAsync"/>) came to; <see cref="RoomJoin"/> adds its position.</summary>
 [GenerateSerializer, Alias("wsrooms.JoinResult")]
 public enum JoinResult : byte
 {

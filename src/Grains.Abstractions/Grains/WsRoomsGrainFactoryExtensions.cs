@@ -17,6 +17,13 @@ public static class WsRoomsGrainFactoryExtensions
         room.PublishAsync(@event, System.Text.Encoding.UTF8.GetBytes(payload), src);
 
     /// <summary>
+    /// Publishes a UTF-8 text payload to every member of <paramref name="room"/> and returns its position in the
+    /// room's log (0 for <c>root</c>).
+    /// </summary>
+    public static Task<long> PublishTextWithPositionAsync(this IRoomGrain room, string @event, string payload, string src = "") =>
+        room.PublishWithPositionAsync(@event, System.Text.Encoding.UTF8.GetBytes(payload), src);
+
+    /// <summary>
     /// Sends <c>(room, event, connectionId, src, payload)</c> to one connection.
     /// Returns false when the connection is unknown.
     /// </summary>

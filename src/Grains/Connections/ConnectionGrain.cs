@@ -103,13 +103,16 @@ internal sealed partial class ConnectionGrain(
         return true;
     }
 
-    public async Task<JoinResult> TryJoinAsync(string room, int maxRooms, int maxMembers)
+    public async Task<JoinResult> TryJoinAsync(string room, int maxRooms, int maxMembers) =>
+        (await TryJoinWithPositionAsync(room, maxRooms, maxMembers)).Result;
+
+    public async Task<RoomJoin> TryJoinWithPositionAsync(string room, int maxRooms, int maxMembers)
     {
         ArgumentException.ThrowIfNullOrEmpty(room);
         if (!State.IsOpen && !await TryAdoptAsync())
         {
-            Log.UnknownConnection(logger, Id, nameof(TryJoinAsync));
-            return JoinResult.UnknownConnection;
+            Log.UnknownConnection(logger, Id, nameof(TryJoinWithPositionAsync));
+            return new RoomJoin(JoinResult.UnknownConnection);
         }
 
         var isRoot = room == EventNames.RootRoom;
@@ -117,7 +120,7 @@ internal sealed partial class ConnectionGrain(
         if (isNew && !isRoot && maxRooms > 0 && State.Rooms.Count(r => r != EventNames.RootRoom) >= maxRooms)
         {
             SiloMetrics.TooManyRooms();
-            return JoinResult.TooManyRooms; // WsRooms:Quotas:MaxRoomsPerConnection; the edge tells the client
+            return new RoomJoin(JoinResult.TooManyRooms); // WsRooms:Quotas:MaxRoomsPerConnection; the edge tells the client
         }
 
         // Recorded first, as in JoinAsync; undone when the room turns the join down.
@@ -128,7 +131,7 @@ internal sealed partial class ConnectionGrain(
         }
 
         var result = await GrainFactory.GetGrain<IRoomGrain>(room).TryAddMemberAsync(Id, State.EdgeId, isRoot ? 0 : maxMembers);
-        if (result == JoinResult.RoomFull && isNew && State.Rooms.Remove(room))
+        if (result.Result == JoinResult.RoomFull && isNew && State.Rooms.Remove(room))
         {
             await state.WriteStateAsync();
         }

@@ -6,6 +6,7 @@ using WsRooms.Delivery;
 using WsRooms.Grains.Connections;
 using WsRooms.Grains.Delivery;
 using WsRooms.Grains.Lease;
+using WsRooms.Grains.RoomLogs;
 using WsRooms.Grains.Storage;
 using WsRooms.Streaming;
 
@@ -18,7 +19,8 @@ public static class WsRoomsSiloBuilderExtensions
     /// Registers what the room and connection grains need: the edge outbox (the one path from a grain to an edge
     /// host's stream) with its options (<see cref="EdgeOutboxOptions.SectionName"/>, then
     /// <paramref name="configure"/>) and the edge directory with its options
-    /// (<see cref="EdgeDirectoryOptions.SectionName"/>), validated at start. Does not choose providers: the silo must
+    /// (<see cref="EdgeDirectoryOptions.SectionName"/>) and the room logs' retention (<see cref="RoomLogOptions.SectionName"/>),
+    /// validated at start. Does not choose providers: the silo must
     /// also register the push streams <see cref="EdgeStreams.ProviderName"/> and the grain storages
     /// <see cref="WsRoomsStorage.Name"/> and <see cref="WsRoomsStorage.PubSubStore"/>
     /// (e.g. with <see cref="AddWsRoomsMemoryProviders"/>).
@@ -59,6 +61,11 @@ public static class WsRoomsSiloBuilderExtensions
         services.AddSingleton<IValidateOptions<EdgeDirectoryOptions>, EdgeDirectoryOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<EdgeRoutes>();
+
+        // Room logs: retention per room-name pattern, looked up once per room activation.
+        services.AddOptions<RoomLogOptions>().BindConfiguration(RoomLogOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RoomLogOptions>, RoomLogOptionsValidator>();
+        services.AddSingleton<RoomLogRetention>();
 
         // Membership rows: in memory unless a durable store replaces it (AddWsRoomsAzureTableStorage).
         services.TryAddSingleton<IRowStore, MemoryRowStore>();

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using WsRooms.Delivery;
 using WsRooms.Grains.Delivery;
 using WsRooms.Grains.Observability;
+using WsRooms.Grains.RoomLogs;
 using WsRooms.Grains.Storage;
 using WsRooms.Protocol;
 
@@ -26,11 +27,16 @@ namespace WsRooms.Grains.Rooms;
 /// Membership is stored one row per member (<see cref="IRowStore"/>, partition = the room): a join or leave writes
 /// one row whatever the room's size, and activation reads the rows back page by page, so a room's storage never
 /// grows into one entity that the store would refuse.
+/// Every frame the room fans out is appended to its <see cref="RoomLog"/> in the same turn, which gives it its
+/// position; so the order of positions is the order of the fan-out every member sees. <c>root</c> has no log: a log
+/// of the room every connection is in would be one ordering point for the whole cluster.
 /// </remarks>
 internal sealed partial class RoomGrain(
     IRowStore store,
     IEdgeOutbox outbox,
     IOptions<EdgeOutboxOptions> outboxOptions,
+    RoomLogRetention retention,
+    TimeProvider clock,
     ILogger<RoomGrain> logger) : Grain, IRoomGrain
 {
     /// <summary>Room of the frame header, event and the frame's length fields: what a join_ack carries besides its list.</summary>
@@ -45,6 +51,9 @@ internal sealed partial class RoomGrain(
     private string[] _fanOutEdges = [];
     private string _room = "";
 
+    // Null for root. In memory only: it goes with the activation, and the next one begins above it (RoomLog.FirstPositionAt).
+    private RoomLog? _log;
+
     private string Partition => RowPartitions.Room(_room);
 
     private bool IsRoot => _room == EventNames.RootRoom;
@@ -52,6 +61,7 @@ internal sealed partial class RoomGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _room = this.GetPrimaryKeyString();
+        _log = IsRoot ? null : new RoomLog(RoomLog.FirstPositionAt(clock.GetUtcNow()), retention.For(_room), clock);
         foreach (var row in await store.ReadPartitionAsync(Partition, cancellationToken))
         {
             if (row.Row.StartsWith(RowPartitions.MemberPrefix, StringComparison.Ordinal))
@@ -74,16 +84,33 @@ internal sealed partial class RoomGrain(
         return base.OnDeactivateAsync(reason, cancellationToken);
     }
 
-    public async Task<bool> AddMemberAsync(string connectionId, string edgeId)
+    public async Task<bool> AddMemberAsync(string connectionId, string edgeId) =>
+        (await AddMemberCoreAsync(connectionId, edgeId)).Result == JoinResult.Joined;
+
+    public Task<RoomJoin> TryAddMemberAsync(string connectionId, string edgeId, int maxMembers)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(connectionId);
+        if (maxMembers > 0 && _state.Members.Count >= maxMembers && !_state.Members.ContainsKey(connectionId))
+        {
+            SiloMetrics.RoomFull();
+            return Task.FromResult(new RoomJoin(JoinResult.RoomFull)); // WsRooms:Quotas:MaxMembersPerRoom; the edge tells the client
+        }
+
+        return AddMemberCoreAsync(connectionId, edgeId);
+    }
+
+    private async Task<RoomJoin> AddMemberCoreAsync(string connectionId, string edgeId)
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionId);
         ArgumentException.ThrowIfNullOrEmpty(edgeId);
 
         if (_state.Members.ContainsKey(connectionId))
         {
-            // Joining again only repeats the join_ack (docs/protocol.md); nobody else hears of it.
-            PostJoinAck(connectionId, edgeId);
-            return false;
+            // Joining again only repeats the join_ack (docs/protocol.md); nobody else hears of it. It carries the
+            // last position: the member's next room frame is the one after it.
+            var last = _log?.LastPosition ?? 0;
+            PostJoinAck(connectionId, edgeId, last);
+            return new RoomJoin(JoinResult.AlreadyMember, last);
         }
 
         await WriteAsync(() => store.UpsertAsync(Partition, RowPartitions.MemberPrefix + connectionId, edgeId));
@@ -91,13 +118,15 @@ internal sealed partial class RoomGrain(
         AddToIndex(edgeId);
         SiloMetrics.Joins.Add(1);
 
+        // Logged even when nobody else is here: its position is the join's, which the join_ack carries.
+        var newMemberMessage = new Message(_room, EventNames.NewMember, "", "", Encoding.UTF8.GetBytes(connectionId));
+        var position = _log?.Append(newMemberMessage) ?? 0;
+
         // join_ack first: the edge adds the joiner to its local index on it, and later fan-outs from this room,
         // new_member included, follow it on the same stream.
-        PostJoinAck(connectionId, edgeId);
+        PostJoinAck(connectionId, edgeId, position);
 
-        var newMember = EdgeDelivery.ToRoom(
-            new Message(_room, EventNames.NewMember, "", "", Encoding.UTF8.GetBytes(connectionId)),
-            except: connectionId);
+        var newMember = EdgeDelivery.ToRoom(newMemberMessage, except: connectionId, position);
         foreach (var edge in _memberEdges)
         {
             if (edge == edgeId && _membersPerEdge[edge] == 1)
@@ -108,19 +137,7 @@ internal sealed partial class RoomGrain(
             outbox.Post(edge, newMember);
         }
 
-        return true;
-    }
-
-    public async Task<JoinResult> TryAddMemberAsync(string connectionId, string edgeId, int maxMembers)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(connectionId);
-        if (maxMembers > 0 && _state.Members.Count >= maxMembers && !_state.Members.ContainsKey(connectionId))
-        {
-            SiloMetrics.RoomFull();
-            return JoinResult.RoomFull; // WsRooms:Quotas:MaxMembersPerRoom; the edge tells the client
-        }
-
-        return await AddMemberAsync(connectionId, edgeId) ? JoinResult.Joined : JoinResult.AlreadyMember;
+        return new RoomJoin(JoinResult.Joined, position);
     }
 
     public async Task<bool> RemoveMemberAsync(string connectionId, string edgeId, bool acknowledge)
@@ -149,7 +166,8 @@ internal sealed partial class RoomGrain(
 
         if (wasMember)
         {
-            var memberLeft = EdgeDelivery.ToRoom(new Message(_room, EventNames.MemberLeft, "", "", idBytes), except: connectionId);
+            var memberLeftMessage = new Message(_room, EventNames.MemberLeft, "", "", idBytes);
+            var memberLeft = EdgeDelivery.ToRoom(memberLeftMessage, except: connectionId, _log?.Append(memberLeftMessage) ?? 0);
             foreach (var edge in _memberEdges)
             {
                 outbox.Post(edge, memberLeft);
@@ -179,15 +197,22 @@ internal sealed partial class RoomGrain(
         return Task.FromResult(true);
     }
 
-    public Task PublishAsync(string @event, byte[] payload, string src = "")
+    public Task PublishAsync(string @event, byte[] payload, string src = "") => PublishWithPositionAsync(@event, payload, src);
+
+    public Task<long> PublishWithPositionAsync(string @event, byte[] payload, string src = "")
     {
         ArgumentException.ThrowIfNullOrEmpty(@event);
         ArgumentNullException.ThrowIfNull(payload);
 
         src ??= "";
-        FanOut(new Message(_room, @event, "", src, payload), except: src.Length == 0 ? null : src);
-        return Task.CompletedTask;
+        return Task.FromResult(FanOut(new Message(_room, @event, "", src, payload), except: src.Length == 0 ? null : src));
     }
+
+    public Task<RoomHistory> GetHistoryAsync(int count, long before = 0) =>
+        Task.FromResult(_log?.ReadLast(count, before) ?? RoomHistory.None);
+
+    public Task<RoomHistory> GetHistorySinceAsync(long after, long before = 0) =>
+        Task.FromResult(_log?.ReadAfter(after, before) ?? RoomHistory.None);
 
     public Task<IReadOnlyList<string>> GetMembersAsync() =>
         Task.FromResult<IReadOnlyList<string>>([.. _state.Members.Keys]);
@@ -218,10 +243,14 @@ internal sealed partial class RoomGrain(
 
     private bool IsEmpty => _state.Members.Count == 0 && _state.AttachedEdges.Count == 0;
 
-    /// <summary>One delivery, shared by every target edge (it is immutable); allocation does not grow with members.</summary>
-    private void FanOut(Message message, string? except)
+    /// <summary>
+    /// Logs the frame and posts one delivery, shared by every target edge (it is immutable); allocation does not grow
+    /// with members. Returns the frame's position (0 for root).
+    /// </summary>
+    private long FanOut(Message message, string? except)
     {
-        var delivery = EdgeDelivery.ToRoom(message, except);
+        var position = _log?.Append(message) ?? 0;
+        var delivery = EdgeDelivery.ToRoom(message, except, position);
         SiloMetrics.Broadcasts.Add(1);
 
         // The sender's edge has nobody else to deliver to when the sender is its only member and it is not attached.
@@ -241,13 +270,16 @@ internal sealed partial class RoomGrain(
                 outbox.Post(edge, delivery);
             }
         }
+
+        return position;
     }
 
-    private void PostJoinAck(string connectionId, string edgeId) =>
+    private void PostJoinAck(string connectionId, string edgeId, long position) =>
         outbox.Post(edgeId, EdgeDelivery.ToConnection(
             connectionId,
             new Message(_room, EventNames.JoinAck, "", connectionId, MemberListJson(connectionId)),
-            MembershipChange.Joined));
+            MembershipChange.Joined,
+            position));
 
     /// <summary>
     /// The member ids as a JSON array of strings, UTF-8: the join_ack payload. The joiner comes first; the list
