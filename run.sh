@@ -19,7 +19,7 @@ lines of its log, and keeps the others running; it exits (code 1) once every pro
 Options:
   --port P      HTTP port of the first edge host (default 8080); edge n listens on P+n-1
   --edges N     number of edge hosts (default 1)
-  --silos N     number of silos forming one cluster (default 1); silo 1 is the primary
+  --silos N     number of silos forming one cluster (default 1); silo 1 is the primary (not with --azure)
   --azure       run against Azurite (the Azure Storage emulator, installed from tools/package.json and
                 started here): Azure Table clustering and grain state, so state survives silo restarts
   --no-build    skip the build and run what is already in bin/Release
@@ -40,8 +40,8 @@ Without --azure the state lives in the silos' memory: killing the one silo of a 
 leaves the edge hosts with no cluster to talk to, and in a multi-silo run silo 1 holds the cluster's
 membership, and each silo a share of the rooms' state, which die with it.
 
-Exit code: 0 after Ctrl-C or SIGTERM when every process was running and stopped cleanly, 1 when
-one had died or did not stop cleanly, 2 for a bad option.
+Exit code: 0 after Ctrl-C or SIGTERM when every process was running and stopped cleanly; 1 when
+one had died, did not stop cleanly or failed to start; 2 for a bad option.
 EOF
 }
 
