@@ -105,6 +105,14 @@ show_log() { # index [lines]: the last lines a failed process wrote
 
 pid_file() { echo "${logs[$1]%.log}.pid"; }
 
+running() { # role: how many processes of that role are still running
+  local i count=0
+  for i in "${!pids[@]}"; do [[ ${roles[$i]} == "$1" && ${exited[$i]:-} != reported ]] && (( count++ )); done
+  echo "$count"
+}
+
+running_total() { echo $(( $(running silo) + $(running edge) + $(running azurite) )); }
+
 stop_group() { # indexes: SIGTERM them, wait up to STOP_TIMEOUT, then SIGKILL what is left
   local i deadline code
   (( $# )) || return 0
@@ -119,7 +127,7 @@ stop_group() { # indexes: SIGTERM them, wait up to STOP_TIMEOUT, then SIGKILL wh
     fi
     wait "${pids[$i]}" 2>/dev/null
     code=$?
-    if (( code != 0 )) && [[ ${exited[$i]:-} != reported ]]; then
+    if (( code != 0 )); then
       echo "${roles[$i]} ${numbers[$i]} (pid ${pids[$i]}) exited with code $code while stopping; see ${logs[$i]}" >&2
       unclean=1
     fi
@@ -139,18 +147,20 @@ cleanup() { # stop edges first (they drain their sockets), then the other silos,
     elif (( numbers[i] == 1 )); then primary_idx+=("$i")
     else other_idx+=("$i"); fi
   done
-  (( ${#pids[@]} )) && echo "Stopping..."
+  local any; any=$(running_total)
+  (( any )) && echo "Stopping..."
   stop_group "${edge_idx[@]}"
   stop_group "${other_idx[@]}"
   stop_group "${primary_idx[@]}"
   stop_group "${storage_idx[@]}"  # last: the silos write to it until they are gone
   for i in $tail_pid $sleep_pid; do kill "$i" 2>/dev/null; wait "$i" 2>/dev/null; done
-  (( ${#pids[@]} )) && echo "Stopped."
+  (( any )) && echo "Stopped."
 }
 
 fail() { # message [index of the process whose log explains it]
   echo "run.sh: $1" >&2
-  if [[ -n ${2:-} ]]; then show_log "$2"; exited[$2]=reported; fi
+  # A process that is not ready in time still runs: only a dead one is left out of the stopping.
+  if [[ -n ${2:-} ]]; then show_log "$2"; alive "${pids[$2]}" || exited[$2]=reported; fi
   cleanup
   exit 1
 }
@@ -266,7 +276,7 @@ if (( azure )); then
     until azurite_ready "$azurite_port" || ! alive "${pids[0]}" || (( SECONDS >= deadline )); do sleep 0.3; done
     azurite_ready "$azurite_port" && break
     # A port taken between choosing and binding it (EADDRINUSE): other ports.
-    kill -KILL "${pids[0]}" 2>/dev/null; wait "${pids[0]}" 2>/dev/null
+    kill -KILL "${pids[0]}" 2>/dev/null; wait "${pids[0]}" 2>/dev/null; rm -f "$(pid_file 0)"
     roles=() numbers=() pids=() logs=()
     (( attempt == 3 )) && fail "Azurite did not start; see $LOG_DIR/azurite.log"
   done
@@ -313,18 +323,10 @@ describe() { # index: where the process listens
   local n=${numbers[$1]}
   case ${roles[$1]} in
     azurite) echo "blob/queue/table 127.0.0.1:$azurite_port-$(( azurite_port + 2 ))" ;;
-    silo)    echo "silo port ${silo_port[n]} gateway ${gateway_port[n]}$( (( n == 1 && ! azure )) && echo "  (primary)")" ;;
+    silo)    echo "silo port ${silo_port[n]} gateway ${gateway_port[n]}$( (( n == 1 && ! azure )) && echo " (primary)")" ;;
     *)       echo "http://127.0.0.1:$(( first_port + n - 1 ))" ;;
   esac
 }
-
-running() { # role: how many processes of that role are still running
-  local i count=0
-  for i in "${!pids[@]}"; do [[ ${roles[$i]} == "$1" && ${exited[$i]:-} != reported ]] && (( count++ )); done
-  echo "$count"
-}
-
-running_total() { echo $(( $(running silo) + $(running edge) + $(running azurite) )); }
 
 report_death() { # index: say which process died and how, show its log, and what it means for the rest
   local i=$1 code how n=${numbers[$1]} left urls=() j
