@@ -26,6 +26,7 @@ public sealed class RunScriptChild
     /// <summary>Its number among its role, from 1 (Azurite: 0).</summary>
     public int Number { get; }
 
+    /// <summary>Its process id, as run.sh printed it.</summary>
     public int Pid { get; }
 
     /// <summary>The rest of its line: an edge's URL, a silo's ports.</summary>
