@@ -49,15 +49,17 @@ public static class SessionTokens
             return false;
         }
 
+        // Checked before decoding: the decoder throws, rather than failing, on some malformed input.
         var encoded = token.AsSpan(dot + 1);
-        Span<byte> secret = stackalloc byte[SecretBytes + 4];
-        if (!Base64Url.TryDecodeFromChars(encoded, secret, out var written) || written != SecretBytes)
+        Span<byte> secret = stackalloc byte[SecretBytes];
+        if (!Base64Url.IsValid(encoded, out var length) || length != SecretBytes
+            || !Base64Url.TryDecodeFromChars(encoded, secret, out var written) || written != SecretBytes)
         {
             return false;
         }
 
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(secret[..written], hash);
+        SHA256.HashData(secret, hash);
         return CryptographicOperations.FixedTimeEquals(hash, secretHash);
     }
 }
