@@ -83,7 +83,9 @@ internal sealed partial class ConnectionGrain
         ArgumentException.ThrowIfNullOrEmpty(edgeId);
 
         // A used token no longer matches: only the current one's hash is kept.
-        if (!State.IsOpen || !State.IsSession || !SessionTokens.Matches(token, State.TokenHash))
+        if (!State.IsOpen || !State.IsSession
+            || !SessionTokens.TryGetSessionId(token, out var named) || named != Id
+            || !SessionTokens.Matches(token, State.TokenHash))
         {
             Log.ResumeRefused(logger, Id, ResumeOutcome.UnknownToken);
             return SessionResume.Refused(ResumeOutcome.UnknownToken);
