@@ -16,7 +16,8 @@ namespace WsRooms.Delivery;
 /// </param>
 /// <param name="Position">
 /// The frame's position in its room's log (docs/protocol.md, "Positions"); on a join_ack, the position of the
-/// joiner's own new_member. 0: no position (<c>root</c>, direct messages, leave_ack). v1 sockets never see it.
+/// joiner's own new_member; on a direct message to a v2 session, its position in the session's direct log. 0: no
+/// position (<c>root</c>, direct messages to v1 connections, leave_ack). v1 sockets never see it.
 /// </param>
 [GenerateSerializer, Immutable, Alias("wsrooms.EdgeDelivery")]
 public sealed record EdgeDelivery(
@@ -41,6 +42,13 @@ public enum MembershipChange : byte
     None = 0,
     Joined = 1,
     Left = 2,
+
+    /// <summary>
+    /// A resumed session's member moved to this edge host (<c>IRoomGrain.MoveMemberAsync</c>): the edge adds the
+    /// connection to the room's local index and sends nothing to the socket. The delivery's position is the room's
+    /// last one at the move; live frames of the room follow it on the same stream.
+    /// </summary>
+    Moved = 3,
 }
 
 /// <summary>

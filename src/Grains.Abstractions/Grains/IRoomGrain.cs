@@ -81,6 +81,14 @@ public interface IRoomGrain : IGrainWithStringKey
     Task<bool> RemoveMemberAsync(string connectionId, string edgeId, bool acknowledge);
 
     /// <summary>
+    /// Membership, called by <see cref="IConnectionGrain.ResumeAsync"/>: member <paramref name="connectionId"/> is now
+    /// on <paramref name="edgeId"/>. Nobody is told (no <c>new_member</c>, no <c>member_left</c>); the new edge gets a
+    /// <see cref="WsRooms.Delivery.MembershipChange.Moved"/> delivery, after which the room's live frames reach it
+    /// there. Returns the room's last position at the move (0 for <c>root</c>), or -1 when the connection is not a member.
+    /// </summary>
+    Task<long> MoveMemberAsync(string connectionId, string edgeId);
+
+    /// <summary>
     /// Root without presence: the edge host receives every broadcast to this room and fans it out to all of
     /// its connections, so connecting never calls a room grain. Called once per edge at start-up.
     /// </summary>

@@ -29,4 +29,13 @@ public static class WsRoomsGrainFactoryExtensions
     /// </summary>
     public static Task<bool> SendToConnectionAsync(this IGrainFactory grains, string connectionId, string @event, byte[] payload, string room = EventNames.RootRoom, string src = "") =>
         grains.GetConnection(connectionId).SendAsync(new Message(room, @event, connectionId, src, payload));
+
+    /// <summary>
+    /// Resumes the session <paramref name="token"/> names (<see cref="IConnectionGrain.ResumeAsync"/>) on
+    /// <paramref name="edgeId"/>; a token of any other shape is an unknown token, and no grain is called.
+    /// </summary>
+    public static Task<SessionResume> ResumeSessionAsync(this IGrainFactory grains, string token, string identity, string edgeId, long directAfter) =>
+        SessionTokens.TryGetSessionId(token, out var sessionId)
+            ? grains.GetConnection(sessionId).ResumeAsync(token, identity, edgeId, directAfter)
+            : Task.FromResult(SessionResume.Refused(ResumeOutcome.UnknownToken));
 }

@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using WsRooms.Delivery;
 using WsRooms.Grains.Delivery;
 using WsRooms.Grains.Hosting;
 using WsRooms.Grains.Observability;
+using WsRooms.Grains.Sessions;
 using WsRooms.Grains.Storage;
 using WsRooms.Protocol;
 
@@ -29,12 +31,18 @@ namespace WsRooms.Grains.Connections;
 /// While open, the connection is also listed under its edge host (<see cref="RowPartitions.EdgeConnections"/>, one
 /// row): when that edge host dies without closing it, its lapsed lease finds the connection there and closes it.
 /// </para>
+/// <para>
+/// A v2 connection is a session (<c>ConnectionGrain.Session.cs</c>): it can be suspended, keeping its rooms, and
+/// resumed on any edge host with its token.
+/// </para>
 /// </remarks>
 internal sealed partial class ConnectionGrain(
     [PersistentState("connection", WsRoomsStorage.Name)] IPersistentState<ConnectionState> state,
     IEdgeOutbox outbox,
     IRowStore store,
     EdgeRoutes routes,
+    IOptions<SessionOptions> sessionOptions,
+    TimeProvider clock,
     ILogger<ConnectionGrain> logger) : Grain, IConnectionGrain
 {
     /// <summary>
@@ -50,6 +58,7 @@ internal sealed partial class ConnectionGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         SiloMetrics.Connections.Add(1);
+        ActivateSession();
         return base.OnActivateAsync(cancellationToken);
     }
 
@@ -163,18 +172,25 @@ internal sealed partial class ConnectionGrain(
         return true;
     }
 
-    public async Task<bool> SendAsync(Message message)
+    public async Task<bool> SendAsync(Message message) => await SendWithPositionAsync(message) >= 0;
+
+    public async Task<long> SendWithPositionAsync(Message message)
     {
         ArgumentNullException.ThrowIfNull(message);
         if (!State.IsOpen && !await TryAdoptAsync())
         {
             Log.UnknownConnection(logger, Id, nameof(SendAsync));
-            return false;
+            return -1;
+        }
+
+        if (State.IsSession)
+        {
+            return SendToSession(message);
         }
 
         // Whether the edge's queue took it is the outbox's business (it counts and logs drops): at most once.
         outbox.Post(State.EdgeId, EdgeDelivery.ToConnection(Id, message));
-        return true;
+        return 0;
     }
 
     public async Task CloseAsync()
@@ -187,6 +203,7 @@ internal sealed partial class ConnectionGrain(
         }
 
         State.IsOpen = false;
+        StopGraceTimer();
         var rooms = State.Rooms.ToArray();
         var removals = new Task[rooms.Length];
         for (var i = 0; i < rooms.Length; i++)
@@ -277,5 +294,17 @@ internal sealed partial class ConnectionGrain(
 
         [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Connection {ConnectionId}: edge {EdgeId} did not answer the lookup; the connection counts as unknown")]
         public static partial void LookupFailed(ILogger logger, Exception exception, string connectionId, string edgeId);
+
+        [LoggerMessage(EventId = 3005, Level = LogLevel.Debug, Message = "Session {ConnectionId} on edge {EdgeId} suspended for {GracePeriod}")]
+        public static partial void Suspended(ILogger logger, string connectionId, string edgeId, TimeSpan gracePeriod);
+
+        [LoggerMessage(EventId = 3006, Level = LogLevel.Debug, Message = "Session {ConnectionId} resumed: edge {PreviousEdgeId} -> {EdgeId}")]
+        public static partial void Resumed(ILogger logger, string connectionId, string previousEdgeId, string edgeId);
+
+        [LoggerMessage(EventId = 3007, Level = LogLevel.Information, Message = "Session {ConnectionId} refused a resume: {Outcome}")]
+        public static partial void ResumeRefused(ILogger logger, string connectionId, ResumeOutcome outcome);
+
+        [LoggerMessage(EventId = 3008, Level = LogLevel.Debug, Message = "Session {ConnectionId} was not resumed within its grace period; it ends")]
+        public static partial void GraceExpired(ILogger logger, string connectionId);
     }
 }

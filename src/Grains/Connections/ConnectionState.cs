@@ -19,4 +19,24 @@ public sealed class ConnectionState
     /// <summary>False before open and after close: the id does not resolve then.</summary>
     [Id(3)]
     public bool IsOpen { get; set; }
+
+    /// <summary>A v2 session: it can be suspended and resumed (docs/protocol.md, "Sessions").</summary>
+    [Id(4)]
+    public bool IsSession { get; set; }
+
+    /// <summary>The authenticated identity a resume must present; empty for an anonymous session.</summary>
+    [Id(5)]
+    public string Identity { get; set; } = "";
+
+    /// <summary>SHA-256 of the secret of the session's one valid resume token (<see cref="SessionTokens"/>); the token itself is never kept.</summary>
+    [Id(6)]
+    public byte[]? TokenHash { get; set; }
+
+    /// <summary>Grows with every resume, so the end of a socket the session has left changes nothing.</summary>
+    [Id(7)]
+    public long Attachment { get; set; }
+
+    /// <summary>Set while suspended: when the session ends unless resumed. Kept so a reactivation still ends it on time.</summary>
+    [Id(8)]
+    public DateTimeOffset? SuspendedUntil { get; set; }
 }

@@ -7,6 +7,7 @@ using WsRooms.Grains.Connections;
 using WsRooms.Grains.Delivery;
 using WsRooms.Grains.Lease;
 using WsRooms.Grains.RoomLogs;
+using WsRooms.Grains.Sessions;
 using WsRooms.Grains.Storage;
 using WsRooms.Streaming;
 
@@ -19,7 +20,8 @@ public static class WsRoomsSiloBuilderExtensions
     /// Registers what the room and connection grains need: the edge outbox (the one path from a grain to an edge
     /// host's stream) with its options (<see cref="EdgeOutboxOptions.SectionName"/>, then
     /// <paramref name="configure"/>) and the edge directory with its options
-    /// (<see cref="EdgeDirectoryOptions.SectionName"/>) and the room logs' retention (<see cref="RoomLogOptions.SectionName"/>),
+    /// (<see cref="EdgeDirectoryOptions.SectionName"/>), the room logs' retention (<see cref="RoomLogOptions.SectionName"/>) and
+    /// the v2 sessions' settings (<see cref="SessionOptions.SectionName"/>),
     /// validated at start. Does not choose providers: the silo must
     /// also register the push streams <see cref="EdgeStreams.ProviderName"/> and the grain storages
     /// <see cref="WsRoomsStorage.Name"/> and <see cref="WsRoomsStorage.PubSubStore"/>
@@ -66,6 +68,10 @@ public static class WsRoomsSiloBuilderExtensions
         services.AddOptions<RoomLogOptions>().BindConfiguration(RoomLogOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RoomLogOptions>, RoomLogOptionsValidator>();
         services.AddSingleton<RoomLogRetention>();
+
+        // v2 sessions: grace period and direct-log bound.
+        services.AddOptions<SessionOptions>().BindConfiguration(SessionOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SessionOptions>, SessionOptionsValidator>();
 
         // Membership rows: in memory unless a durable store replaces it (AddWsRoomsAzureTableStorage).
         services.TryAddSingleton<IRowStore, MemoryRowStore>();

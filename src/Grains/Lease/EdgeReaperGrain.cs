@@ -16,8 +16,9 @@ public interface IEdgeReaperGrain : IGrainWithStringKey
 
 /// <summary>
 /// Reads the connections listed under the edge (<see cref="RowPartitions.EdgeConnections"/>) and closes each one
-/// through its <see cref="IConnectionGrain"/> (it leaves every room; the others get <c>member_left</c>), detaches the
-/// edge from root, then tells the directory.
+/// through its <see cref="IConnectionGrain"/> (it leaves every room; the others get <c>member_left</c>), or suspends it
+/// when it is a v2 session (<see cref="IConnectionGrain.EdgeLostAsync"/>: it ends after its grace period unless
+/// resumed on another edge host), detaches the edge from root, then tells the directory.
 /// </summary>
 internal sealed partial class EdgeReaperGrain(
     IRowStore store,
@@ -40,7 +41,8 @@ internal sealed partial class EdgeReaperGrain(
                 {
                     try
                     {
-                        await GrainFactory.GetGrain<IConnectionGrain>(row.Row).CloseAsync();
+                        // A v1 connection closes; a v2 session is suspended for its grace period, to resume elsewhere.
+                        await GrainFactory.GetGrain<IConnectionGrain>(row.Row).EdgeLostAsync(edgeId);
                     }
                     catch (Exception e)
                     {
@@ -52,7 +54,8 @@ internal sealed partial class EdgeReaperGrain(
             await GrainFactory.GetGrain<IRoomGrain>(EventNames.RootRoom).DetachEdgeAsync(edgeId);
             if (failed == 0)
             {
-                // Connections that closed removed their own rows; what is left never opened fully.
+                // Connections that closed removed their own rows; what is left never opened fully, or is a suspended session,
+            // which its grace timer ends.
                 await store.DeletePartitionAsync(partition);
                 succeeded = true;
             }
@@ -73,7 +76,7 @@ internal sealed partial class EdgeReaperGrain(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "Edge {EdgeId}: closed {Closed} connections it left open ({Failed} failed)")]
+        [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "Edge {EdgeId}: closed or suspended {Closed} connections it left open ({Failed} failed)")]
         public static partial void Reaped(ILogger logger, string edgeId, int closed, int failed);
 
         [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "Edge {EdgeId}: closing connection {ConnectionId} failed; the next sweep tries again")]

@@ -178,6 +178,35 @@ internal sealed partial class RoomGrain(
         return wasMember;
     }
 
+    public async Task<long> MoveMemberAsync(string connectionId, string edgeId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(connectionId);
+        ArgumentException.ThrowIfNullOrEmpty(edgeId);
+        if (!_state.Members.TryGetValue(connectionId, out var oldEdge))
+        {
+            CollectIfEmpty();
+            return -1;
+        }
+
+        if (oldEdge != edgeId)
+        {
+            await WriteAsync(() => store.UpsertAsync(Partition, RowPartitions.MemberPrefix + connectionId, edgeId));
+            _state.Members[connectionId] = edgeId;
+            RemoveFromIndex(oldEdge);
+            AddToIndex(edgeId);
+        }
+
+        // Posted in this turn, so every later fan-out of the room follows it on the new edge's stream; what came
+        // before it is the resume's replay, up to this position.
+        var last = _log?.LastPosition ?? 0;
+        outbox.Post(edgeId, EdgeDelivery.ToConnection(
+            connectionId,
+            new Message(_room, EventNames.JoinAck, "", connectionId, []),
+            MembershipChange.Moved,
+            last));
+        return last;
+    }
+
     public Task<bool> BroadcastFromMemberAsync(string senderId, string @event, byte[] payload)
     {
         ArgumentException.ThrowIfNullOrEmpty(senderId);
