@@ -119,6 +119,11 @@ internal sealed partial class EdgeStreamSubscriber(
             case MembershipChange.Left:
                 registry.Left(connection, message.Room);
                 break;
+            case MembershipChange.Moved:
+                // A resumed session's room now routes here: the room's next frames must reach it. The client was
+                // told nothing of the move, so nothing goes to the socket.
+                registry.Joined(connection, message.Room);
+                return;
         }
 
         connection.TrySend(message.ToBytes());
