@@ -34,8 +34,39 @@ public sealed class RoomLogOptionsTests
     }
 
     [Fact]
+    public void DurableComesFromTheRuleOrTheDefault()
+    {
+        var options = new RoomLogOptions
+        {
+            Durable = true,
+            Rules = [new RoomLogRule { Pattern = "scratch.*", Durable = false }, new RoomLogRule { Pattern = "chat.*", MaxFrames = 5 }],
+        };
+        var retention = new RoomLogRetention(Options.Create(options));
+
+        Assert.True(retention.For("lobby").Durable);
+        Assert.True(retention.For("chat.general").Durable);
+        Assert.False(retention.For("scratch.pad").Durable);
+        Assert.False(new RoomLogRetention(Options.Create(new RoomLogOptions())).For("lobby").Durable);
+    }
+
+    [Fact]
+    public void ADurableLogIsRefusedWithoutADurableStore()
+    {
+        var options = new RoomLogOptions { Rules = [new RoomLogRule { Pattern = "chat.*", Durable = true }] };
+
+        var result = new RoomLogOptionsValidator([]).Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Equal(
+            ["WsRooms:RoomLog:Rules:0:Durable needs Azure Table storage (WsRooms:GrainStorage AzureTable, AddWsRoomsAzureTableStorage); this silo keeps its state in memory (was true)."],
+            result.Failures);
+        Assert.True(new RoomLogOptionsValidator([]).Validate(null, new RoomLogOptions { Rules = [new RoomLogRule { Pattern = "chat.*", Durable = false }] }).Succeeded);
+        Assert.Contains("WsRooms:RoomLog:Durable needs", new RoomLogOptionsValidator([]).Validate(null, new RoomLogOptions { Durable = true }).FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TheDefaultsAreValid() =>
-        Assert.True(new RoomLogOptionsValidator().Validate(null, new RoomLogOptions()).Succeeded);
+        Assert.True(new RoomLogOptionsValidator([]).Validate(null, new RoomLogOptions()).Succeeded);
 
     [Fact]
     public void EveryFailureNamesItsFullKey()
@@ -54,7 +85,7 @@ public sealed class RoomLogOptionsTests
             ],
         };
 
-        var result = new RoomLogOptionsValidator().Validate(null, options);
+        var result = new RoomLogOptionsValidator([]).Validate(null, options);
 
         Assert.True(result.Failed);
         Assert.Equal(

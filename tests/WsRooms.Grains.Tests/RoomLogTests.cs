@@ -185,5 +185,35 @@ public sealed class RoomLogTests
         Assert.True(RoomLog.FirstPositionAt(new DateTimeOffset(2200, 1, 1, 0, 0, 0, TimeSpan.Zero)) > first);
     }
 
+    [Fact]
+    public void ALogContinuedFromStorageKeepsItsFramesAndGoesOnAboveTheLast()
+    {
+        var loggedAt = _clock.GetUtcNow();
+        _clock.Advance(TimeSpan.FromMinutes(4));
+        var log = RoomLog.Continue(First + 2, [(First, Frame(0), loggedAt), (First + 1, Frame(1), loggedAt), (First + 2, Frame(2), _clock.GetUtcNow())], Roomy, _clock);
+
+        Assert.Equal(First + 2, log.LastPosition);
+        Assert.Equal(First + 3, log.Append(Frame(3)));
+        Assert.Equal([First, First + 1, First + 2, First + 3], log.ReadAfter(First - 1, 0).Frames.Select(f => f.Position));
+        Assert.True(log.ReadAfter(First - 1, 0).Complete);
+
+        // What came before the stored frames is unknown: fewer than asked for is not the whole log.
+        Assert.False(log.ReadLast(10, 0).Complete);
+
+        // Frames keep the age they had when stored.
+        _clock.Advance(TimeSpan.FromMinutes(7));
+        Assert.Equal([First + 2, First + 3], log.ReadAfter(First - 1, 0).Frames.Select(f => f.Position));
+    }
+
+    [Fact]
+    public void ALogContinuedWithoutFramesBeginsAboveTheLastPosition()
+    {
+        var log = RoomLog.Continue(First, [], Roomy, _clock);
+        Assert.Equal(First, log.LastPosition);
+        Assert.Equal(0, log.Count);
+        Assert.Equal(First + 1, log.Append(Frame(1)));
+        Assert.Throws<ArgumentException>(() => RoomLog.Continue(First + 5, [(First, Frame(0), _clock.GetUtcNow())], Roomy, _clock));
+    }
+
     private static Message Frame(int i, int payload = 4) => new("room", $"m{i}", "", "", new byte[payload]);
 }

@@ -19,6 +19,8 @@ namespace WsRooms.Grains;
 /// <c>member_left</c>), each at a position one above the previous (docs/protocol.md, "Positions"). The log is in
 /// memory and bounded by the retention configured for the room's name (<c>WsRooms:RoomLog</c>); it goes when the
 /// room deactivates (an empty room does at once), and a room that comes back continues above every earlier position.
+/// A room whose rule makes its log durable also stores it: its frames are delivered once stored, its history reads
+/// return stored frames only, and it comes back with its log, one above its last stored position.
 /// </para>
 /// </remarks>
 public interface IRoomGrain : IGrainWithStringKey

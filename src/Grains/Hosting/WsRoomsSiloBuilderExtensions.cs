@@ -100,14 +100,18 @@ public static class WsRoomsSiloBuilderExtensions
         builder.AddMemoryGrainStorage(WsRoomsStorage.Name);
         builder.Services.RemoveAll<IRowStore>();
         builder.Services.AddSingleton<IRowStore, MemoryRowStore>();
+
+        // No store for durable room logs: a durable rule is refused at start (RoomLogOptionsValidator).
+        builder.Services.RemoveAll<IRoomLogStore>();
         return builder;
     }
 
     /// <summary>
     /// Azure Table storage for everything WsRooms keeps: connection records and the streams' subscriptions
     /// (<see cref="WsRoomsStorage.Name"/>, <see cref="WsRoomsStorage.PubSubStore"/>: Orleans' table grain storage,
-    /// binary format), and room membership and edge leases one row per item (<see cref="AzureTableRowStore"/>).
-    /// Everything survives the death of any silo, and of all of them.
+    /// binary format), room membership and edge leases one row per item (<see cref="AzureTableRowStore"/>), and the
+    /// logs of the rooms configured durable (<see cref="RoomLogOptions.Durable"/>) one row per frame
+    /// (<see cref="WsRoomsTableOptions.RoomLogTableName"/>). Everything survives the death of any silo, and of all of them.
     /// </summary>
     public static ISiloBuilder AddWsRoomsAzureTableStorage(this ISiloBuilder builder, Func<TableServiceClient> client, Action<WsRoomsTableOptions>? configure = null)
     {
@@ -136,6 +140,10 @@ public static class WsRoomsSiloBuilderExtensions
 
         services.RemoveAll<IRowStore>();
         services.AddSingleton<IRowStore>(sp => ActivatorUtilities.CreateInstance<AzureTableRowStore>(sp, shared.Value));
+
+        // The frames of the rooms whose log is durable (WsRooms:RoomLog:Durable), in a table of their own.
+        services.RemoveAll<IRoomLogStore>();
+        services.AddSingleton<IRoomLogStore>(sp => ActivatorUtilities.CreateInstance<AzureTableRoomLogStore>(sp, shared.Value));
         return builder;
     }
 

@@ -11,6 +11,8 @@ namespace WsRooms.Grains.Observability;
 /// connection grains active. wsrooms.silo.joins / .leaves (Counters): membership changes made.
 /// wsrooms.silo.joins.refused (Counter, tag reason: room_full, too_many_rooms). wsrooms.silo.broadcasts (Counter):
 /// fan-outs started (client broadcasts and server publishes). wsrooms.silo.drops (Counter, tag reason: not_member).
+/// wsrooms.silo.roomlog.writes (Counter): batches durable room logs wrote; wsrooms.silo.roomlog.frames (Counter):
+/// frames they stored; wsrooms.silo.roomlog.deletes (Counter): old rows they deleted.
 /// </remarks>
 internal static class SiloMetrics
 {
@@ -27,6 +29,17 @@ internal static class SiloMetrics
     public static readonly Counter<long> Broadcasts = Meter.CreateCounter<long>("wsrooms.silo.broadcasts", "{message}", "Room fan-outs started.");
     private static readonly Counter<long> JoinsRefused = Meter.CreateCounter<long>("wsrooms.silo.joins.refused", "{join}", "Joins refused by a limit, by reason.");
     private static readonly Counter<long> Drops = Meter.CreateCounter<long>("wsrooms.silo.drops", "{message}", "Client broadcasts dropped by a room, by reason.");
+
+    private static readonly Counter<long> RoomLogWrites = Meter.CreateCounter<long>("wsrooms.silo.roomlog.writes", "{write}", "Batches written by durable room logs.");
+    private static readonly Counter<long> RoomLogFrames = Meter.CreateCounter<long>("wsrooms.silo.roomlog.frames", "{frame}", "Frames stored by durable room logs.");
+    private static readonly Counter<long> RoomLogDeletes = Meter.CreateCounter<long>("wsrooms.silo.roomlog.deletes", "{frame}", "Old frames deleted from storage by durable room logs.");
+
+    public static void RoomLogWritten(int frames, long deleted)
+    {
+        RoomLogWrites.Add(1);
+        RoomLogFrames.Add(frames);
+        RoomLogDeletes.Add(deleted);
+    }
 
     public static void RoomFull() => JoinsRefused.Add(1, RoomFullTag);
 

@@ -32,7 +32,7 @@ internal sealed class RoomLog
     private readonly RoomLogLimits _limits;
     private readonly TimeProvider _clock;
     private readonly long _maxAgeTicks;
-    private readonly long _firstPosition;
+    private long _firstPosition;
     private Entry[] _entries = [];
     private int _oldest;
     private int _count;
@@ -48,6 +48,41 @@ internal sealed class RoomLog
         _clock = clock;
         var ticks = limits.MaxAge.TotalSeconds * clock.TimestampFrequency;
         _maxAgeTicks = ticks >= long.MaxValue ? long.MaxValue : (long)ticks;
+    }
+
+    /// <summary>
+    /// A log that continues a durable one: <paramref name="frames"/> (oldest first, each one above the previous) are
+    /// kept as if appended when they were logged, within the limits, and the next position is one above
+    /// <paramref name="lastPosition"/>. What came before the oldest of them is unknown, so a read of the last N frames
+    /// that finds fewer is not complete.
+    /// </summary>
+    public static RoomLog Continue(long lastPosition, IReadOnlyList<(long Position, Message Message, DateTimeOffset LoggedAt)> frames, RoomLogLimits limits, TimeProvider clock)
+    {
+        var log = new RoomLog(frames.Count > 0 ? frames[0].Position : lastPosition + 1, limits, clock);
+        var now = clock.GetTimestamp();
+        var utcNow = clock.GetUtcNow();
+        foreach (var (position, message, loggedAt) in frames)
+        {
+            if (position != log._nextPosition)
+            {
+                throw new ArgumentException($"Frames must follow each other: {position} after {log._nextPosition - 1}.", nameof(frames));
+            }
+
+            log._nextPosition++;
+            if (limits.KeepsFrames)
+            {
+                var age = utcNow - loggedAt;
+                log.Keep(message, now - (long)(Math.Max(age.TotalSeconds, 0) * clock.TimestampFrequency));
+            }
+        }
+
+        if (log._nextPosition != lastPosition + 1)
+        {
+            throw new ArgumentException($"The frames must end at the last position {lastPosition}.", nameof(frames));
+        }
+
+        log._firstPosition = 0;
+        return log;
     }
 
     /// <summary>The first position of a log that begins at <paramref name="now"/>: Unix milliseconds, shifted left by <see cref="PositionsPerMillisecondBits"/>.</summary>
@@ -80,7 +115,12 @@ internal sealed class RoomLog
             return position;
         }
 
-        var now = _clock.GetTimestamp();
+        Keep(message, _clock.GetTimestamp());
+        return position;
+    }
+
+    private void Keep(Message message, long now)
+    {
         DropExpired(now);
         if (_count == _limits.MaxFrames)
         {
@@ -108,8 +148,6 @@ internal sealed class RoomLog
         {
             DropOldest();
         }
-
-        return position;
     }
 
     /// <summary>The last <paramref name="count"/> frames below <paramref name="before"/> (0: no bound), oldest first.</summary>

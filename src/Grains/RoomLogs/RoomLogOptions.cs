@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using WsRooms.Grains.Storage;
 
 namespace WsRooms.Grains.RoomLogs;
 
@@ -35,6 +36,13 @@ public sealed class RoomLogOptions
     public long MaxBytes { get; set; } = 1024 * 1024;
 
     /// <summary>
+    /// Whether a room's log is also kept in Azure Table storage, so its frames and positions survive the death of the
+    /// room's silo (default false: a durable log delays each fan-out by one storage write, which most rooms do not
+    /// need). Needs the silo's Azure Table storage; with memory storage a durable log is refused at start.
+    /// </summary>
+    public bool Durable { get; set; }
+
+    /// <summary>
     /// Limits for rooms whose name matches a rule's pattern; a limit a rule leaves unset is taken from above. The most
     /// specific pattern wins: an exact name before any prefix, a longer prefix before a shorter one, <c>*</c> last.
     /// </summary>
@@ -55,17 +63,28 @@ public sealed class RoomLogRule
 
     /// <summary>The most bytes a matching room's log holds; unset: <see cref="RoomLogOptions.MaxBytes"/>.</summary>
     public long? MaxBytes { get; set; }
+
+    /// <summary>Whether a matching room's log is durable; unset: <see cref="RoomLogOptions.Durable"/>.</summary>
+    public bool? Durable { get; set; }
 }
 
 /// <summary>Rejects retention the logs cannot work with, at silo start rather than at a room's first frame.</summary>
-internal sealed class RoomLogOptionsValidator : IValidateOptions<RoomLogOptions>
+/// <remarks>
+/// A durable log needs a durable store (<see cref="IRoomLogStore"/>, registered with the silo's Azure Table storage):
+/// without one a durable rule is refused rather than quietly kept in memory, since a room configured to survive its
+/// silo that does not would be found out only when a silo dies.
+/// </remarks>
+internal sealed class RoomLogOptionsValidator(IEnumerable<IRoomLogStore> stores) : IValidateOptions<RoomLogOptions>
 {
+    private readonly bool _hasStore = stores.Any();
+
     public ValidateOptionsResult Validate(string? name, RoomLogOptions options)
     {
         List<string>? failures = null;
         void Fail(string message) => (failures ??= []).Add(message);
 
         CheckLimits(RoomLogOptions.SectionName, options.MaxFrames, options.MaxAge, options.MaxBytes, Fail);
+        CheckDurable(RoomLogOptions.SectionName, options.Durable, Fail);
         var patterns = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < options.Rules.Count; i++)
         {
@@ -82,9 +101,18 @@ internal sealed class RoomLogOptionsValidator : IValidateOptions<RoomLogOptions>
             }
 
             CheckLimits(key, rule.MaxFrames, rule.MaxAge, rule.MaxBytes, Fail);
+            CheckDurable(key, rule.Durable, Fail);
         }
 
         return failures is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private void CheckDurable(string key, bool? durable, Action<string> fail)
+    {
+        if (durable is true && !_hasStore)
+        {
+            fail($"{key}:{nameof(RoomLogOptions.Durable)} needs Azure Table storage (WsRooms:GrainStorage AzureTable, AddWsRoomsAzureTableStorage); this silo keeps its state in memory (was true).");
+        }
     }
 
     private static void CheckLimits(string key, int? maxFrames, TimeSpan? maxAge, long? maxBytes, Action<string> fail)

@@ -15,11 +15,11 @@ internal sealed class RoomLogRetention
     public RoomLogRetention(IOptions<RoomLogOptions> options)
     {
         var o = options.Value;
-        _default = new RoomLogLimits(o.MaxFrames, o.MaxAge, o.MaxBytes);
+        _default = new RoomLogLimits(o.MaxFrames, o.MaxAge, o.MaxBytes, o.Durable);
         var prefixes = new List<(string, RoomLogLimits)>();
         foreach (var rule in o.Rules)
         {
-            var limits = new RoomLogLimits(rule.MaxFrames ?? o.MaxFrames, rule.MaxAge ?? o.MaxAge, rule.MaxBytes ?? o.MaxBytes);
+            var limits = new RoomLogLimits(rule.MaxFrames ?? o.MaxFrames, rule.MaxAge ?? o.MaxAge, rule.MaxBytes ?? o.MaxBytes, rule.Durable ?? o.Durable);
             if (RoomPattern.IsPrefix(rule.Pattern))
             {
                 prefixes.Add((rule.Pattern[..^1], limits));

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WsRooms.Delivery;
@@ -51,8 +52,10 @@ internal sealed partial class RoomGrain(
     private string[] _fanOutEdges = [];
     private string _room = "";
 
-    // Null for root. In memory only: it goes with the activation, and the next one begins above it (RoomLog.FirstPositionAt).
+    // Null for root. In memory: it goes with the activation, and the next one begins above it (RoomLog.FirstPositionAt),
+    // unless the room's log is durable; then _durable stores it and the next activation continues it.
     private RoomLog? _log;
+    private DurableRoomLog? _durable;
 
     private string Partition => RowPartitions.Room(_room);
 
@@ -61,7 +64,7 @@ internal sealed partial class RoomGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _room = this.GetPrimaryKeyString();
-        _log = IsRoot ? null : new RoomLog(RoomLog.FirstPositionAt(clock.GetUtcNow()), retention.For(_room), clock);
+        await ActivateLogAsync(cancellationToken);
         foreach (var row in await store.ReadPartitionAsync(Partition, cancellationToken))
         {
             if (row.Row.StartsWith(RowPartitions.MemberPrefix, StringComparison.Ordinal))
@@ -78,10 +81,86 @@ internal sealed partial class RoomGrain(
         SiloMetrics.Rooms.Add(1);
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         SiloMetrics.Rooms.Add(-1);
-        return base.OnDeactivateAsync(reason, cancellationToken);
+        if (_durable is not null)
+        {
+            // What the room logged is stored and delivered before it goes: a clean deactivation loses nothing.
+            await _durable.FlushAsync(cancellationToken);
+        }
+
+        await base.OnDeactivateAsync(reason, cancellationToken);
+    }
+
+    /// <summary>
+    /// The room's log: none for root; in memory from the clock's position; or, when durable, the stored tail, continued
+    /// one above its last position (every position a member received is stored, so none is given twice).
+    /// </summary>
+    private async Task ActivateLogAsync(CancellationToken cancellationToken)
+    {
+        if (IsRoot)
+        {
+            return;
+        }
+
+        var limits = retention.For(_room);
+        if (!limits.Durable)
+        {
+            _log = new RoomLog(RoomLog.FirstPositionAt(clock.GetUtcNow()), limits, clock);
+            return;
+        }
+
+        var store = ServiceProvider.GetRequiredService<IRoomLogStore>();
+        var stored = await store.ReadTailAsync(_room, limits.KeepsFrames ? limits.MaxFrames : 0, cancellationToken);
+        _log = stored.LastPosition == 0
+            ? new RoomLog(RoomLog.FirstPositionAt(clock.GetUtcNow()), limits, clock)
+            : RoomLog.Continue(stored.LastPosition, [.. stored.Frames.Select(f => (f.Position, f.Message!, f.LoggedAt))], limits, clock);
+        _durable = new DurableRoomLog(_room, _log, stored, store, outbox, clock, logger);
+    }
+
+    /// <summary>Gives <paramref name="message"/> its position (0 for root) and, for a durable log, queues it to be stored.</summary>
+    private long Append(Message message)
+    {
+        if (_log is null)
+        {
+            return 0;
+        }
+
+        var position = _log.Append(message);
+        _durable?.Logged(position, message);
+        return position;
+    }
+
+    /// <summary>Every delivery of the room goes here: a durable room's wait for the frames logged before them to be stored.</summary>
+    private void Post(string edgeId, EdgeDelivery delivery)
+    {
+        if (_durable is null)
+        {
+            outbox.Post(edgeId, delivery);
+        }
+        else
+        {
+            _durable.Post(edgeId, delivery);
+        }
+    }
+
+    /// <summary>For a durable log, a read stops below the first frame not yet stored.</summary>
+    private RoomHistory Visible(Func<RoomLog, long, RoomHistory> read, long before)
+    {
+        if (_log is null)
+        {
+            return RoomHistory.None;
+        }
+
+        if (_durable is null)
+        {
+            return read(_log, before);
+        }
+
+        var end = _durable.StoredEnd;
+        var history = read(_log, before <= 0 || before > end ? end : before);
+        return history.LastPosition < end ? history : history with { LastPosition = end - 1 };
     }
 
     public async Task<bool> AddMemberAsync(string connectionId, string edgeId) =>
@@ -120,7 +199,7 @@ internal sealed partial class RoomGrain(
 
         // Logged even when nobody else is here: its position is the join's, which the join_ack carries.
         var newMemberMessage = new Message(_room, EventNames.NewMember, "", "", Encoding.UTF8.GetBytes(connectionId));
-        var position = _log?.Append(newMemberMessage) ?? 0;
+        var position = Append(newMemberMessage);
 
         // join_ack first: the edge adds the joiner to its local index on it, and later fan-outs from this room,
         // new_member included, follow it on the same stream.
@@ -134,7 +213,7 @@ internal sealed partial class RoomGrain(
                 continue; // the joiner is alone on its edge: nobody there to tell
             }
 
-            outbox.Post(edge, newMember);
+            Post(edge, newMember);
         }
 
         return new RoomJoin(JoinResult.Joined, position);
@@ -158,7 +237,7 @@ internal sealed partial class RoomGrain(
         if (acknowledge)
         {
             // Before member_left: the edge drops the leaver from its index first, so it is not told of itself.
-            outbox.Post(edgeId, EdgeDelivery.ToConnection(
+            Post(edgeId, EdgeDelivery.ToConnection(
                 connectionId,
                 new Message(_room, EventNames.LeaveAck, "", connectionId, idBytes),
                 MembershipChange.Left));
@@ -167,10 +246,10 @@ internal sealed partial class RoomGrain(
         if (wasMember)
         {
             var memberLeftMessage = new Message(_room, EventNames.MemberLeft, "", "", idBytes);
-            var memberLeft = EdgeDelivery.ToRoom(memberLeftMessage, except: connectionId, _log?.Append(memberLeftMessage) ?? 0);
+            var memberLeft = EdgeDelivery.ToRoom(memberLeftMessage, except: connectionId, Append(memberLeftMessage));
             foreach (var edge in _memberEdges)
             {
-                outbox.Post(edge, memberLeft);
+                Post(edge, memberLeft);
             }
         }
 
@@ -199,7 +278,7 @@ internal sealed partial class RoomGrain(
         // Posted in this turn, so every later fan-out of the room follows it on the new edge's stream; what came
         // before it is the resume's replay, up to this position.
         var last = _log?.LastPosition ?? 0;
-        outbox.Post(edgeId, EdgeDelivery.ToConnection(
+        Post(edgeId, EdgeDelivery.ToConnection(
             connectionId,
             new Message(_room, EventNames.JoinAck, "", connectionId, []),
             MembershipChange.Moved,
@@ -238,10 +317,10 @@ internal sealed partial class RoomGrain(
     }
 
     public Task<RoomHistory> GetHistoryAsync(int count, long before = 0) =>
-        Task.FromResult(_log?.ReadLast(count, before) ?? RoomHistory.None);
+        Task.FromResult(Visible((log, end) => log.ReadLast(count, end), before));
 
     public Task<RoomHistory> GetHistorySinceAsync(long after, long before = 0) =>
-        Task.FromResult(_log?.ReadAfter(after, before) ?? RoomHistory.None);
+        Task.FromResult(Visible((log, end) => log.ReadAfter(after, end), before));
 
     public Task<IReadOnlyList<string>> GetMembersAsync() =>
         Task.FromResult<IReadOnlyList<string>>([.. _state.Members.Keys]);
@@ -278,7 +357,7 @@ internal sealed partial class RoomGrain(
     /// </summary>
     private long FanOut(Message message, string? except)
     {
-        var position = _log?.Append(message) ?? 0;
+        var position = Append(message);
         var delivery = EdgeDelivery.ToRoom(message, except, position);
         SiloMetrics.Broadcasts.Add(1);
 
@@ -296,7 +375,7 @@ internal sealed partial class RoomGrain(
         {
             if (edge != skip)
             {
-                outbox.Post(edge, delivery);
+                Post(edge, delivery);
             }
         }
 
@@ -304,7 +383,7 @@ internal sealed partial class RoomGrain(
     }
 
     private void PostJoinAck(string connectionId, string edgeId, long position) =>
-        outbox.Post(edgeId, EdgeDelivery.ToConnection(
+        Post(edgeId, EdgeDelivery.ToConnection(
             connectionId,
             new Message(_room, EventNames.JoinAck, "", connectionId, MemberListJson(connectionId)),
             MembershipChange.Joined,
