@@ -14,7 +14,7 @@ public abstract class ConnectionGrainTests(GrainsClusterFixture fixture)
     public async Task SendToAnOpenConnectionArrivesAtItsEdgeExactlyAsGiven()
     {
         await using var edge = await fixture.NewEdgeAsync();
-        var id = await OpenAsync(edge, new Dictionary<string, string> { ["sub"] = "alice" });
+        var id = await edge.OpenConnectionAsync(new Dictionary<string, string> { ["sub"] = "alice" });
 
         var message = Message.FromText("lobby", "dm", id, "someone", "psst");
         Assert.True(await Grains.GetConnection(id).SendAsync(message));
@@ -49,7 +49,7 @@ public abstract class ConnectionGrainTests(GrainsClusterFixture fixture)
     public async Task JoinAndLeaveAreRecordedOnTheConnection()
     {
         await using var edge = await fixture.NewEdgeAsync();
-        var id = await OpenAsync(edge);
+        var id = await edge.OpenConnectionAsync();
         var room = TestNames.Room();
 
         Assert.True(await Grains.GetConnection(id).JoinAsync(room));
@@ -65,7 +65,7 @@ public abstract class ConnectionGrainTests(GrainsClusterFixture fixture)
     public async Task LeavingRootIsIgnored()
     {
         await using var edge = await fixture.NewEdgeAsync();
-        var id = await OpenAsync(edge);
+        var id = await edge.OpenConnectionAsync();
         var room = TestNames.Room();
         await Grains.GetConnection(id).JoinAsync(room);
 
@@ -83,8 +83,8 @@ public abstract class ConnectionGrainTests(GrainsClusterFixture fixture)
     {
         await using var edgeA = await fixture.NewEdgeAsync();
         await using var edgeB = await fixture.NewEdgeAsync();
-        var closing = await OpenAsync(edgeA);
-        var watcher = await OpenAsync(edgeB);
+        var closing = await edgeA.OpenConnectionAsync();
+        var watcher = await edgeB.OpenConnectionAsync();
         string[] rooms = [TestNames.Room(), TestNames.Room(), TestNames.Room()];
         foreach (var room in rooms)
         {
@@ -110,7 +110,7 @@ public abstract class ConnectionGrainTests(GrainsClusterFixture fixture)
         await Grains.GetConnection(closing).CloseAsync();
         foreach (var room in rooms)
         {
-            var marker = await PublishMarkerAsync(room, edgeB);
+            var marker = await edgeB.PublishMarkerAsync(room);
             Assert.Single(edgeB.Before(marker), d => d.Message.Room == room && d.Message.Event == EventNames.MemberLeft);
         }
 
@@ -124,20 +124,6 @@ public abstract class ConnectionGrainTests(GrainsClusterFixture fixture)
         await never.CloseAsync();
         await never.CloseAsync();
         Assert.Null(await never.GetInfoAsync());
-    }
-
-    private async Task<string> OpenAsync(FakeEdge edge, Dictionary<string, string>? claims = null)
-    {
-        var id = TestNames.Connection();
-        await Grains.GetConnection(id).OpenAsync(edge.Id, claims ?? []);
-        return id;
-    }
-
-    private async Task<EdgeDelivery> PublishMarkerAsync(string room, FakeEdge edge)
-    {
-        var marker = $"marker-{Guid.NewGuid():N}";
-        await Grains.GetRoom(room).PublishTextAsync(marker, "");
-        return await edge.WaitForRoomEventAsync(room, marker);
     }
 }
 

@@ -27,7 +27,7 @@ public sealed class DurableRoomLogTests(DurableRoomLogClusterFixture fixture, IT
     {
         await using var edge = await fixture.NewEdgeAsync();
         var room = TestNames.Room(DurableRoomLogClusterFixture.DurablePrefix);
-        var member = await OpenAsync(edge);
+        var member = await edge.OpenConnectionAsync();
         var joined = (await Grains.GetConnection(member).TryJoinWithPositionAsync(room, 0, 0)).Position;
         var @event = TestNames.Event();
         var positions = new List<long>();
@@ -86,7 +86,7 @@ public sealed class DurableRoomLogTests(DurableRoomLogClusterFixture fixture, IT
         await using var edge = await fixture.NewEdgeAsync();
         using var meters = new MeterCollector(SiloMeters.SiloMeterName);
         var room = TestNames.Room(DurableRoomLogClusterFixture.DurablePrefix);
-        var member = await OpenAsync(edge);
+        var member = await edge.OpenConnectionAsync();
         await Grains.GetConnection(member).JoinAsync(room);
         var @event = TestNames.Event();
         const int frames = 50;
@@ -109,7 +109,7 @@ public sealed class DurableRoomLogTests(DurableRoomLogClusterFixture fixture, IT
     {
         await using var edge = await fixture.NewEdgeAsync();
         var room = TestNames.Room(DurableRoomLogClusterFixture.DurablePrefix);
-        var member = await OpenAsync(edge);
+        var member = await edge.OpenConnectionAsync();
         var joined = (await Grains.GetConnection(member).TryJoinWithPositionAsync(room, 0, 0)).Position;
         var small = await Grains.GetRoom(room).PublishTextWithPositionAsync("n", "small");
         var large = await Grains.GetRoom(room).PublishWithPositionAsync("n", new byte[(64 * 1024) + 1]);
@@ -137,7 +137,7 @@ public sealed class DurableRoomLogTests(DurableRoomLogClusterFixture fixture, IT
     {
         await using var edge = await fixture.NewEdgeAsync();
         var room = TestNames.Room();
-        var member = await OpenAsync(edge);
+        var member = await edge.OpenConnectionAsync();
         await Grains.GetConnection(member).JoinAsync(room);
         var published = await Grains.GetRoom(room).PublishTextWithPositionAsync("n", "memory");
         await edge.WaitForAsync(d => d.Position == published);
@@ -165,7 +165,7 @@ public sealed class DurableRoomLogTests(DurableRoomLogClusterFixture fixture, IT
         foreach (var prefix in new[] { "room", DurableRoomLogClusterFixture.DurablePrefix, "room", DurableRoomLogClusterFixture.DurablePrefix })
         {
             var room = TestNames.Room(prefix);
-            var member = await OpenAsync(edge);
+            var member = await edge.OpenConnectionAsync();
             await Grains.GetConnection(member).JoinAsync(room);
             var watch = Stopwatch.StartNew();
             for (var i = 0; i < frames; i++)
@@ -180,12 +180,5 @@ public sealed class DurableRoomLogTests(DurableRoomLogClusterFixture fixture, IT
             await edge.WaitForAsync(d => d.Position == published.Max() && d.Message.Room == room);
             output.WriteLine($"{prefix}: {burst.Elapsed.TotalMilliseconds * 1000 / frames:F0} µs per frame, {frames} publishes at once");
         }
-    }
-
-    private async Task<string> OpenAsync(FakeEdge edge)
-    {
-        var id = TestNames.Connection();
-        await Grains.GetConnection(id).OpenAsync(edge.Id, new Dictionary<string, string>());
-        return id;
     }
 }

@@ -27,8 +27,8 @@ public abstract class EdgeLeaseTests(GrainsClusterFixture fixture, ITestOutputHe
         await Grains.GetRoom(EventNames.RootRoom).AttachEdgeAsync(dying.Id);
         var room1 = TestNames.Room();
         var room2 = TestNames.Room();
-        var gone = await OpenAsync(dying);
-        var stays = await OpenAsync(living);
+        var gone = await dying.OpenConnectionAsync();
+        var stays = await living.OpenConnectionAsync();
         foreach (var room in new[] { room1, room2 })
         {
             await Grains.GetConnection(stays).JoinAsync(room);
@@ -67,8 +67,8 @@ public abstract class EdgeLeaseTests(GrainsClusterFixture fixture, ITestOutputHe
         var lease = TimeSpan.FromMilliseconds(1500);
         Assert.Equal(EdgeLeaseStatus.Registered, await edge.RenewLeaseAsync("i", lease));
         var room = TestNames.Room();
-        var member = await OpenAsync(edge);
-        var watcher = await OpenAsync(other);
+        var member = await edge.OpenConnectionAsync();
+        var watcher = await other.OpenConnectionAsync();
         await Grains.GetConnection(watcher).JoinAsync(room);
         await Grains.GetConnection(member).JoinAsync(room);
 
@@ -96,8 +96,8 @@ public abstract class EdgeLeaseTests(GrainsClusterFixture fixture, ITestOutputHe
         await using var other = await fixture.NewEdgeAsync();
         Assert.Equal(EdgeLeaseStatus.Registered, await edge.RenewLeaseAsync("old", TimeSpan.FromMinutes(5)));
         var room = TestNames.Room();
-        var old = await OpenAsync(edge);
-        var watcher = await OpenAsync(other);
+        var old = await edge.OpenConnectionAsync();
+        var watcher = await other.OpenConnectionAsync();
         await Grains.GetConnection(watcher).JoinAsync(room);
         await Grains.GetConnection(old).JoinAsync(room);
 
@@ -109,13 +109,6 @@ public abstract class EdgeLeaseTests(GrainsClusterFixture fixture, ITestOutputHe
         Assert.Equal(EdgeLeaseStatus.Registered, status);
         Assert.Equal([watcher], await Grains.GetRoom(room).GetMembersAsync());
         await Directory.ReleaseAsync(edge.Id, "new");
-    }
-
-    private async Task<string> OpenAsync(FakeEdge edge)
-    {
-        var id = TestNames.Connection();
-        await Grains.GetConnection(id).OpenAsync(edge.Id, new Dictionary<string, string>());
-        return id;
     }
 }
 

@@ -2,6 +2,7 @@ using System.Text;
 using Orleans.Runtime;
 using Orleans.Streams;
 using WsRooms.Delivery;
+using WsRooms.Testing;
 
 namespace WsRooms.Grains.Tests;
 
@@ -97,6 +98,25 @@ public sealed class FakeEdge : IAsyncDisposable
         {
             throw new TimeoutException($"Edge {Id}: the expected delivery did not arrive within {timeout ?? DefaultTimeout}. Received: {Describe(Received)}");
         }
+    }
+
+    /// <summary>Opens a new connection on this edge, as an edge host does before the connection's first join; returns its id.</summary>
+    public async Task<string> OpenConnectionAsync(Dictionary<string, string>? claims = null)
+    {
+        var id = TestNames.Connection();
+        await _client.GetConnection(id).OpenAsync(Id, claims ?? []);
+        return id;
+    }
+
+    /// <summary>
+    /// Publishes a unique event to <paramref name="room"/> and waits for it here. Deliveries to one edge keep their
+    /// order, so whatever the room sent this edge before the marker has arrived by then.
+    /// </summary>
+    public async Task<EdgeDelivery> PublishMarkerAsync(string room)
+    {
+        var marker = $"marker-{Guid.NewGuid():N}";
+        await _client.GetRoom(room).PublishTextAsync(marker, "");
+        return await WaitForRoomEventAsync(room, marker);
     }
 
     /// <summary>Waits for a room fan-out of <paramref name="event"/> in <paramref name="room"/>.</summary>

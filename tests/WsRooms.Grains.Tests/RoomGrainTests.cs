@@ -17,8 +17,8 @@ public abstract class RoomGrainTests(GrainsClusterFixture fixture)
     {
         await using var edge = await fixture.NewEdgeAsync();
         var room = TestNames.Room();
-        var first = await OpenAsync(edge);
-        var second = await OpenAsync(edge);
+        var first = await edge.OpenConnectionAsync();
+        var second = await edge.OpenConnectionAsync();
 
         Assert.True(await Grains.GetConnection(first).JoinAsync(room));
         Assert.True(await Grains.GetConnection(second).JoinAsync(room));
@@ -44,8 +44,8 @@ public abstract class RoomGrainTests(GrainsClusterFixture fixture)
         await using var edgeA = await fixture.NewEdgeAsync();
         await using var edgeB = await fixture.NewEdgeAsync();
         var room = TestNames.Room();
-        var onB = await OpenAsync(edgeB);
-        var joiner = await OpenAsync(edgeA);
+        var onB = await edgeB.OpenConnectionAsync();
+        var joiner = await edgeA.OpenConnectionAsync();
 
         await Grains.GetConnection(onB).JoinAsync(room);
         await Grains.GetConnection(joiner).JoinAsync(room);
@@ -55,7 +55,7 @@ public abstract class RoomGrainTests(GrainsClusterFixture fixture)
         Assert.Equal(joiner, told.ExceptConnection);
 
         // Edge A holds only the joiner: after its join_ack nothing about the join is sent there.
-        var marker = await PublishMarkerAsync(room, edgeA);
+        var marker = await edgeA.PublishMarkerAsync(room);
         Assert.DoesNotContain(edgeA.Before(marker), d => d.Message.Event == EventNames.NewMember);
         Assert.Single(edgeA.Before(marker), d => d.Message.Event == EventNames.JoinAck);
     }
@@ -66,15 +66,15 @@ public abstract class RoomGrainTests(GrainsClusterFixture fixture)
         await using var edgeA = await fixture.NewEdgeAsync();
         await using var edgeB = await fixture.NewEdgeAsync();
         var room = TestNames.Room();
-        var other = await OpenAsync(edgeB);
-        var joiner = await OpenAsync(edgeA);
+        var other = await edgeB.OpenConnectionAsync();
+        var joiner = await edgeA.OpenConnectionAsync();
         await Grains.GetConnection(other).JoinAsync(room);
         await Grains.GetConnection(joiner).JoinAsync(room);
 
         Assert.False(await Grains.GetRoom(room).AddMemberAsync(joiner, edgeA.Id));
         Assert.True(await Grains.GetConnection(joiner).JoinAsync(room));
 
-        var markerA = await PublishMarkerAsync(room, edgeA);
+        var markerA = await edgeA.PublishMarkerAsync(room);
         var markerB = await edgeB.WaitForAsync(d => d.Message.Event == markerA.Message.Event);
         var acks = edgeA.Before(markerA).Where(d => d.Message.Event == EventNames.JoinAck).ToArray();
         Assert.Equal(3, acks.Length);
@@ -89,9 +89,9 @@ public abstract class RoomGrainTests(GrainsClusterFixture fixture)
         await using var edgeA = await fixture.NewEdgeAsync();
         await using var edgeB = await fixture.NewEdgeAsync();
         var room = TestNames.Room();
-        var leaver = await OpenAsync(edgeA);
-        var stayerA = await OpenAsync(edgeA);
-        var stayerB = await OpenAsync(edgeB);
+        var leaver = await edgeA.OpenConnectionAsync();
+        var stayerA = await edgeA.OpenConnectionAsync();
+        var stayerB = await edgeB.OpenConnectionAsync();
         foreach (var id in new[] { leaver, stayerA, stayerB })
         {
             await Grains.GetConnection(id).JoinAsync(room);
@@ -124,15 +124,15 @@ public abstract class RoomGrainTests(GrainsClusterFixture fixture)
         await using var edgeA = await fixture.NewEdgeAsync();
         await using var edgeB = await fixture.NewEdgeAsync();
         var room = TestNames.Room();
-        var member = await OpenAsync(edgeB);
-        var outsider = await OpenAsync(edgeA);
+        var member = await edgeB.OpenConnectionAsync();
+        var outsider = await edgeA.OpenConnectionAsync();
         await Grains.GetConnection(member).JoinAsync(room);
 
         Assert.True(await Grains.GetConnection(outsider).LeaveAsync(room));
 
         var ack = await edgeA.WaitForConnectionEventAsync(outsider, room, EventNames.LeaveAck);
         Assert.Equal(MembershipChange.Left, ack.Change);
-        var marker = await PublishMarkerAsync(room, edgeB);
+        var marker = await edgeB.PublishMarkerAsync(room);
         Assert.DoesNotContain(edgeB.Before(marker), d => d.Message.Event == EventNames.MemberLeft);
         Assert.Equal([member], await Grains.GetRoom(room).GetMembersAsync());
     }
@@ -144,8 +144,8 @@ public abstract class RoomGrainTests(GrainsClusterFixture fixture)
         await using var edgeB = await fixture.NewEdgeAsync();
         await using var edgeC = await fixture.NewEdgeAsync();
         var room = TestNames.Room();
-        var sender = await OpenAsync(edgeA);
-        string[] members = [sender, await OpenAsync(edgeA), await OpenAsync(edgeA), await OpenAsync(edgeB), await OpenAsync(edgeB)];
+        var sender = await edgeA.OpenConnectionAsync();
+        string[] members = [sender, await edgeA.OpenConnectionAsync(), await edgeA.OpenConnectionAsync(), await edgeB.OpenConnectionAsync(), await edgeB.OpenConnectionAsync()];
         foreach (var id in members)
         {
             await Grains.GetConnection(id).JoinAsync(room);
@@ -161,14 +161,14 @@ public abstract class RoomGrainTests(GrainsClusterFixture fixture)
             Assert.Equal("hi", delivery.Message.PayloadText);
             Assert.Equal(sender, delivery.ExceptConnection);
 
-            var marker = await PublishMarkerAsync(room, edge);
+            var marker = await edge.PublishMarkerAsync(room);
             Assert.Single(edge.Before(marker), d => d.Message.Event == @event);
         }
 
         // An edge without members of the room hears nothing of it.
         var elsewhere = TestNames.Room();
-        await Grains.GetConnection(await OpenAsync(edgeC)).JoinAsync(elsewhere);
-        var markerC = await PublishMarkerAsync(elsewhere, edgeC);
+        await Grains.GetConnection(await edgeC.OpenConnectionAsync()).JoinAsync(elsewhere);
+        var markerC = await edgeC.PublishMarkerAsync(elsewhere);
         Assert.DoesNotContain(edgeC.Before(markerC), d => d.Message.Room == room);
     }
 
@@ -177,13 +177,13 @@ public abstract class RoomGrainTests(GrainsClusterFixture fixture)
     {
         await using var edge = await fixture.NewEdgeAsync();
         var room = TestNames.Room();
-        var member = await OpenAsync(edge);
+        var member = await edge.OpenConnectionAsync();
         await Grains.GetConnection(member).JoinAsync(room);
 
         var @event = TestNames.Event();
         Assert.False(await Grains.GetRoom(room).BroadcastFromMemberAsync(TestNames.Connection(), @event, [1, 2, 3]));
 
-        var marker = await PublishMarkerAsync(room, edge);
+        var marker = await edge.PublishMarkerAsync(room);
         Assert.DoesNotContain(edge.Before(marker), d => d.Message.Event == @event);
     }
 
@@ -193,8 +193,8 @@ public abstract class RoomGrainTests(GrainsClusterFixture fixture)
         await using var edgeA = await fixture.NewEdgeAsync();
         await using var edgeB = await fixture.NewEdgeAsync();
         var room = TestNames.Room();
-        var onA = await OpenAsync(edgeA);
-        var onB = await OpenAsync(edgeB);
+        var onA = await edgeA.OpenConnectionAsync();
+        var onB = await edgeB.OpenConnectionAsync();
         await Grains.GetConnection(onA).JoinAsync(room);
         await Grains.GetConnection(onB).JoinAsync(room);
 
@@ -215,7 +215,7 @@ public abstract class RoomGrainTests(GrainsClusterFixture fixture)
         Assert.Equal(onA, relayed.ExceptConnection);
 
         // Edge A holds only the src, who does not get its own message: nothing is sent there at all.
-        var marker = await PublishMarkerAsync(room, edgeA);
+        var marker = await edgeA.PublishMarkerAsync(room);
         Assert.DoesNotContain(edgeA.Before(marker), d => d.Message.Event == onBehalf);
 
         // No membership check: a publish to a room nobody is in is accepted and goes nowhere.
@@ -228,8 +228,8 @@ public abstract class RoomGrainTests(GrainsClusterFixture fixture)
         await using var edge = await fixture.NewEdgeAsync();
         var emptied = TestNames.Room();
         var kept = TestNames.Room();
-        var leaver = await OpenAsync(edge);
-        var stayer = await OpenAsync(edge);
+        var leaver = await edge.OpenConnectionAsync();
+        var stayer = await edge.OpenConnectionAsync();
         await Grains.GetConnection(leaver).JoinAsync(emptied);
         await Grains.GetConnection(leaver).JoinAsync(kept);
         await Grains.GetConnection(stayer).JoinAsync(kept);
@@ -248,7 +248,7 @@ public abstract class RoomGrainTests(GrainsClusterFixture fixture)
         // The leave_ack on the kept room was posted at the end of the leaver's last call, so by then the room
         // would have asked to be deactivated if it (wrongly) thought itself empty.
         await edge.WaitForConnectionEventAsync(leaver, kept, EventNames.LeaveAck);
-        await PublishMarkerAsync(kept, edge);
+        await edge.PublishMarkerAsync(kept);
         Assert.True(fixture.Cluster.TryGetGrainContext(keptId, out _), "a room with members must stay active");
         Assert.Equal([stayer], await Grains.GetRoom(kept).GetMembersAsync());
         Assert.Empty(await Grains.GetRoom(emptied).GetMembersAsync());
@@ -277,7 +277,7 @@ public abstract class RoomGrainTests(GrainsClusterFixture fixture)
                 Assert.Equal(sender, delivery.Message.Src);
                 Assert.Equal(sender, delivery.ExceptConnection);
                 Assert.Null(delivery.Connection);
-                var marker = await PublishMarkerAsync(EventNames.RootRoom, edge);
+                var marker = await edge.PublishMarkerAsync(EventNames.RootRoom);
                 Assert.Single(edge.Before(marker), d => d.Message.Event == @event);
 
                 // Nothing else: no per-connection deliveries, only room fan-outs (the broadcast and earlier markers).
@@ -290,8 +290,8 @@ public abstract class RoomGrainTests(GrainsClusterFixture fixture)
 
             // The unattached edge hears nothing: it only gets the marker of a room it has a member in.
             var elsewhere = TestNames.Room();
-            await Grains.GetConnection(await OpenAsync(unattached)).JoinAsync(elsewhere);
-            var markerU = await PublishMarkerAsync(elsewhere, unattached);
+            await Grains.GetConnection(await unattached.OpenConnectionAsync()).JoinAsync(elsewhere);
+            var markerU = await unattached.PublishMarkerAsync(elsewhere);
             Assert.DoesNotContain(unattached.Before(markerU), d => d.Message.Room == EventNames.RootRoom);
         }
         finally
@@ -314,8 +314,8 @@ public abstract class RoomGrainTests(GrainsClusterFixture fixture)
         var members = new List<string>();
         for (var i = 0; i < perEdge; i++)
         {
-            members.Add(await OpenAsync(edgeA));
-            members.Add(await OpenAsync(edgeB));
+            members.Add(await edgeA.OpenConnectionAsync());
+            members.Add(await edgeB.OpenConnectionAsync());
         }
 
         await Task.WhenAll(members.Select(id => Grains.GetConnection(id).JoinAsync(room)));
@@ -328,7 +328,7 @@ public abstract class RoomGrainTests(GrainsClusterFixture fixture)
         foreach (var edge in new[] { edgeA, edgeB })
         {
             await edge.WaitForRoomEventAsync(room, @event);
-            var marker = await PublishMarkerAsync(room, edge);
+            var marker = await edge.PublishMarkerAsync(room);
             Assert.Single(edge.Before(marker), d => d.Message.Event == @event);
         }
 
@@ -336,24 +336,6 @@ public abstract class RoomGrainTests(GrainsClusterFixture fixture)
         var lastAcks = edgeA.Received.Concat(edgeB.Received).Where(d => d.Message.Event == EventNames.JoinAck)
             .Select(d => JsonSerializer.Deserialize<string[]>(d.Message.Payload)!.Length).Max();
         Assert.Equal(2 * perEdge, lastAcks);
-    }
-
-    private async Task<string> OpenAsync(FakeEdge edge)
-    {
-        var id = TestNames.Connection();
-        await Grains.GetConnection(id).OpenAsync(edge.Id, new Dictionary<string, string>());
-        return id;
-    }
-
-    /// <summary>
-    /// Publishes a unique event to <paramref name="room"/> and waits for it on <paramref name="edge"/>. Deliveries
-    /// to one edge keep their order, so whatever the room sent that edge before the marker has arrived by then.
-    /// </summary>
-    private async Task<EdgeDelivery> PublishMarkerAsync(string room, FakeEdge edge)
-    {
-        var marker = $"marker-{Guid.NewGuid():N}";
-        await Grains.GetRoom(room).PublishTextAsync(marker, "");
-        return await edge.WaitForRoomEventAsync(room, marker);
     }
 
     private static string[] Sorted(params string[] ids) => [.. ids.Order(StringComparer.Ordinal)];

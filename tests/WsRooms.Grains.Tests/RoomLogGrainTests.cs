@@ -22,8 +22,8 @@ public sealed class RoomLogGrainTests(ClusterFixture fixture)
         await using var edgeA = await fixture.NewEdgeAsync();
         await using var edgeB = await fixture.NewEdgeAsync();
         var room = TestNames.Room();
-        var first = await OpenAsync(edgeA);
-        var second = await OpenAsync(edgeB);
+        var first = await edgeA.OpenConnectionAsync();
+        var second = await edgeB.OpenConnectionAsync();
 
         var before = RoomLog.FirstPositionAt(DateTimeOffset.UtcNow);
         var join = await Grains.GetConnection(first).TryJoinWithPositionAsync(room, 0, 0);
@@ -64,7 +64,7 @@ public sealed class RoomLogGrainTests(ClusterFixture fixture)
     {
         await using var edge = await fixture.NewEdgeAsync();
         var room = TestNames.Room();
-        var joiner = await OpenAsync(edge);
+        var joiner = await edge.OpenConnectionAsync();
 
         var join = await Grains.GetConnection(joiner).TryJoinWithPositionAsync(room, 0, 0);
 
@@ -77,7 +77,7 @@ public sealed class RoomLogGrainTests(ClusterFixture fixture)
         Assert.Equal(joiner, logged.Message.PayloadText);
 
         // Nobody else is here: nothing but the join_ack went out.
-        var marker = await PublishMarkerAsync(room, edge);
+        var marker = await edge.PublishMarkerAsync(room);
         Assert.Equal(join.Position + 1, marker.Position);
         Assert.DoesNotContain(edge.Before(marker), d => d.Message.Event == EventNames.NewMember);
 
@@ -92,9 +92,9 @@ public sealed class RoomLogGrainTests(ClusterFixture fixture)
     {
         await using var edge = await fixture.NewEdgeAsync();
         var room = TestNames.Room();
-        await Grains.GetConnection(await OpenAsync(edge)).JoinAsync(room);
+        await Grains.GetConnection(await edge.OpenConnectionAsync()).JoinAsync(room);
 
-        Assert.Equal(new RoomJoin(JoinResult.RoomFull), await Grains.GetConnection(await OpenAsync(edge)).TryJoinWithPositionAsync(room, 0, 1));
+        Assert.Equal(new RoomJoin(JoinResult.RoomFull), await Grains.GetConnection(await edge.OpenConnectionAsync()).TryJoinWithPositionAsync(room, 0, 1));
         Assert.Equal(new RoomJoin(JoinResult.UnknownConnection), await Grains.GetConnection(TestNames.Connection()).TryJoinWithPositionAsync(room, 0, 0));
         Assert.Single((await Grains.GetRoom(room).GetHistoryAsync(10)).Frames);
     }
@@ -133,8 +133,8 @@ public sealed class RoomLogGrainTests(ClusterFixture fixture)
         var room = TestNames.Room();
 
         // Two members per edge, so every fan-out reaches both edges whoever sends it.
-        string[] publishers = [await OpenAsync(edgeA), await OpenAsync(edgeB)];
-        string[] listeners = [await OpenAsync(edgeA), await OpenAsync(edgeB)];
+        string[] publishers = [await edgeA.OpenConnectionAsync(), await edgeB.OpenConnectionAsync()];
+        string[] listeners = [await edgeA.OpenConnectionAsync(), await edgeB.OpenConnectionAsync()];
         foreach (var id in publishers.Concat(listeners))
         {
             await Grains.GetConnection(id).JoinAsync(room);
@@ -150,7 +150,7 @@ public sealed class RoomLogGrainTests(ClusterFixture fixture)
             }
         }));
 
-        var markerA = await PublishMarkerAsync(room, edgeA);
+        var markerA = await edgeA.PublishMarkerAsync(room);
         var markerB = await edgeB.WaitForAsync(d => d.Message.Event == markerA.Message.Event);
         var seenA = edgeA.Before(markerA).Where(d => d.Message.Event == @event).ToArray();
         var seenB = edgeB.Before(markerB).Where(d => d.Message.Event == @event).ToArray();
@@ -183,7 +183,7 @@ public sealed class RoomLogGrainTests(ClusterFixture fixture)
     {
         await using var edge = await fixture.NewEdgeAsync();
         var room = TestNames.Room();
-        var member = await OpenAsync(edge);
+        var member = await edge.OpenConnectionAsync();
         var first = (await Grains.GetConnection(member).TryJoinWithPositionAsync(room, 0, 0)).Position;
         var published = new List<long>();
         for (var i = 0; i < 6; i++)
@@ -191,7 +191,7 @@ public sealed class RoomLogGrainTests(ClusterFixture fixture)
             published.Add(await Grains.GetRoom(room).PublishTextWithPositionAsync("news", $"n{i}"));
         }
 
-        var joinedAt = (await Grains.GetConnection(await OpenAsync(edge)).TryJoinWithPositionAsync(room, 0, 0)).Position;
+        var joinedAt = (await Grains.GetConnection(await edge.OpenConnectionAsync()).TryJoinWithPositionAsync(room, 0, 0)).Position;
         await Grains.GetRoom(room).PublishTextAsync("news", "after");
         Assert.Equal(published[^1] + 1, joinedAt);
 
@@ -285,7 +285,7 @@ public sealed class RoomLogGrainTests(ClusterFixture fixture)
     {
         await using var edge = await fixture.NewEdgeAsync();
         var room = TestNames.Room();
-        var member = await OpenAsync(edge);
+        var member = await edge.OpenConnectionAsync();
         await Grains.GetConnection(member).JoinAsync(room);
         for (var i = 0; i < 50; i++)
         {
@@ -306,19 +306,5 @@ public sealed class RoomLogGrainTests(ClusterFixture fixture)
         Assert.False(since.Complete);
         Assert.Equal([rejoin.Position], since.Frames.Select(f => f.Position));
         Assert.Equal(rejoin.Position, (await edge.WaitForAsync(d => d.Connection == member && d.Message.Event == EventNames.JoinAck && d.Position > lastBefore)).Position);
-    }
-
-    private async Task<string> OpenAsync(FakeEdge edge)
-    {
-        var id = TestNames.Connection();
-        await Grains.GetConnection(id).OpenAsync(edge.Id, new Dictionary<string, string>());
-        return id;
-    }
-
-    private async Task<EdgeDelivery> PublishMarkerAsync(string room, FakeEdge edge)
-    {
-        var marker = $"marker-{Guid.NewGuid():N}";
-        await Grains.GetRoom(room).PublishTextAsync(marker, "");
-        return await edge.WaitForRoomEventAsync(room, marker);
     }
 }

@@ -38,12 +38,12 @@ internal sealed partial class AzureTableRoomLogStore : IRoomLogStore
     private readonly TableClient _table;
     private readonly string _keyPrefix;
     private readonly ILogger<AzureTableRoomLogStore> _logger;
-    private readonly Lock _createLock = new();
-    private Task? _created;
+    private readonly TableCreation _creation;
 
     public AzureTableRoomLogStore(TableServiceClient service, IOptions<WsRoomsTableOptions> options, IOptions<ClusterOptions> cluster, ILogger<AzureTableRoomLogStore> logger)
     {
         _table = service.GetTableClient(options.Value.RoomLogTableName);
+        _creation = new TableCreation(_table, e => Log.CreateTableFailed(logger, e, _table.Name));
         // Several services may share a storage account and table: their rows never meet.
         _keyPrefix = AzureTableRowStore.EscapeKey(cluster.Value.ServiceId) + "|";
         _logger = logger;
@@ -59,7 +59,7 @@ internal sealed partial class AzureTableRoomLogStore : IRoomLogStore
 
     public async Task<RoomLogTail> ReadTailAsync(string room, int maxFrames, CancellationToken cancellationToken)
     {
-        await EnsureTableAsync().ConfigureAwait(false);
+        await _creation.EnsureAsync().ConfigureAwait(false);
         var query = _table.QueryAsync<TableEntity>(
             TableClient.CreateQueryFilter($"PartitionKey eq {PartitionKey(room)}"),
             maxPerPage: PageSize,
@@ -100,7 +100,7 @@ internal sealed partial class AzureTableRoomLogStore : IRoomLogStore
 
     public async Task WriteAsync(string room, IReadOnlyList<StoredFrame> frames, long deleteFrom, long deleteBelow)
     {
-        await EnsureTableAsync().ConfigureAwait(false);
+        await _creation.EnsureAsync().ConfigureAwait(false);
         var key = PartitionKey(room);
         var actions = new List<TableTransactionAction>(Math.Min(MaxBatch, frames.Count + (int)Math.Max(deleteBelow - deleteFrom, 0)));
         var bytes = 0;
@@ -186,33 +186,6 @@ internal sealed partial class AzureTableRoomLogStore : IRoomLogStore
                     await _table.UpsertEntityAsync(action.Entity, TableUpdateMode.Replace).ConfigureAwait(false);
                 }
             }
-        }
-    }
-
-    private Task EnsureTableAsync()
-    {
-        lock (_createLock)
-        {
-            // A failed creation (storage unreachable at start) must not poison every later call: try again.
-            if (_created is null || _created.IsFaulted || _created.IsCanceled)
-            {
-                _created = CreateTableAsync();
-            }
-
-            return _created;
-        }
-    }
-
-    private async Task CreateTableAsync()
-    {
-        try
-        {
-            await _table.CreateIfNotExistsAsync().ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            Log.CreateTableFailed(_logger, e, _table.Name);
-            throw;
         }
     }
 

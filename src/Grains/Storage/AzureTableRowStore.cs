@@ -22,21 +22,19 @@ internal sealed partial class AzureTableRowStore : IRowStore
 
     private readonly TableClient _table;
     private readonly string _keyPrefix;
-    private readonly ILogger<AzureTableRowStore> _logger;
-    private readonly Lock _createLock = new();
-    private Task? _created;
+    private readonly TableCreation _creation;
 
     public AzureTableRowStore(TableServiceClient service, IOptions<WsRoomsTableOptions> options, IOptions<ClusterOptions> cluster, ILogger<AzureTableRowStore> logger)
     {
         _table = service.GetTableClient(options.Value.TableName);
+        _creation = new TableCreation(_table, e => Log.CreateTableFailed(logger, e, _table.Name));
         // Several services may share a storage account and table: their rows never meet.
         _keyPrefix = EscapeKey(cluster.Value.ServiceId) + "|";
-        _logger = logger;
     }
 
     public async Task<IReadOnlyList<StoredRow>> ReadPartitionAsync(string partition, CancellationToken cancellationToken = default)
     {
-        await EnsureTableAsync().ConfigureAwait(false);
+        await _creation.EnsureAsync().ConfigureAwait(false);
         var key = PartitionKey(partition);
         var rows = new List<StoredRow>();
         var query = _table.QueryAsync<TableEntity>(
@@ -54,14 +52,14 @@ internal sealed partial class AzureTableRowStore : IRowStore
 
     public async Task UpsertAsync(string partition, string row, string value)
     {
-        await EnsureTableAsync().ConfigureAwait(false);
+        await _creation.EnsureAsync().ConfigureAwait(false);
         var entity = new TableEntity(PartitionKey(partition), EscapeKey(row)) { [ValueProperty] = value };
         await _table.UpsertEntityAsync(entity, TableUpdateMode.Replace).ConfigureAwait(false);
     }
 
     public async Task DeleteAsync(string partition, string row)
     {
-        await EnsureTableAsync().ConfigureAwait(false);
+        await _creation.EnsureAsync().ConfigureAwait(false);
         try
         {
             await _table.DeleteEntityAsync(PartitionKey(partition), EscapeKey(row), ETag.All).ConfigureAwait(false);
@@ -74,7 +72,7 @@ internal sealed partial class AzureTableRowStore : IRowStore
 
     public async Task DeletePartitionAsync(string partition)
     {
-        await EnsureTableAsync().ConfigureAwait(false);
+        await _creation.EnsureAsync().ConfigureAwait(false);
         var key = PartitionKey(partition);
         var batch = new List<TableTransactionAction>(MaxBatch);
         var query = _table.QueryAsync<TableEntity>(
@@ -116,33 +114,6 @@ internal sealed partial class AzureTableRowStore : IRowStore
                 {
                 }
             }
-        }
-    }
-
-    private Task EnsureTableAsync()
-    {
-        lock (_createLock)
-        {
-            // A failed creation (storage unreachable at start) must not poison every later call: try again.
-            if (_created is null || _created.IsFaulted || _created.IsCanceled)
-            {
-                _created = CreateTableAsync();
-            }
-
-            return _created;
-        }
-    }
-
-    private async Task CreateTableAsync()
-    {
-        try
-        {
-            await _table.CreateIfNotExistsAsync().ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            Log.CreateTableFailed(_logger, e, _table.Name);
-            throw;
         }
     }
 
