@@ -91,12 +91,7 @@ public sealed class FrameFuzzTests(ITestOutputHelper output)
             Assert.Equal(bytes, span);
 
             Assert.Equal(FrameError.None, Message.TryParse(bytes, FrameLimits.Default, version, out var parsed, out var parsedMeta));
-            Assert.NotNull(parsed);
-            Assert.Equal(message.Room, parsed.Room);
-            Assert.Equal(message.Event, parsed.Event);
-            Assert.Equal(message.Dst, parsed.Dst);
-            Assert.Equal(message.Src, parsed.Src);
-            Assert.Equal(message.Payload, parsed.Payload);
+            RawFrame.AssertSameFields(message, parsed);
             Assert.Equal(meta, parsedMeta);
             Assert.Equal(bytes, parsed.ToBytes(version, parsedMeta));
         }

@@ -22,22 +22,7 @@ public sealed class FrameStructureTests
 
     public static TheoryData<string> ValidFrames => new(NamedValidFrames.Keys);
 
-    public static TheoryData<int, uint> EveryFieldWithHugeLengths
-    {
-        get
-        {
-            var data = new TheoryData<int, uint>();
-            for (var index = 0; index < 5; index++)
-            {
-                foreach (var length in new uint[] { 0xFFFFFFFF, 0x80000000, 0x7FFFFFFF, 0x80000001, 0xFFFFFFFC, 64 * 1024, 64 * 1024 + 1 })
-                {
-                    data.Add(index, length);
-                }
-            }
-
-            return data;
-        }
-    }
+    public static TheoryData<int, uint> EveryFieldWithHugeLengths => RawFrame.EveryFieldWithHugeLengths(5);
 
     public static TheoryData<int> EveryField => new() { 0, 1, 2, 3, 4 };
 

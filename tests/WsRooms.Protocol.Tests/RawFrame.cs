@@ -84,4 +84,33 @@ internal static class RawFrame
     /// <summary>A frame of exactly <paramref name="totalBytes"/> bytes: room lobby, event chat, the rest payload.</summary>
     public static byte[] OfSize(int totalBytes) =>
         Build(Utf8("lobby"), Utf8("chat"), [], [], new byte[totalBytes - FrameLimits.HeaderBytes - 9]);
+
+    /// <summary>
+    /// Every field of a frame of <paramref name="fields"/> fields, each with lengths a reader must refuse before it
+    /// reads on: past the end, past int.MaxValue, wrapping round, and just over the message limit.
+    /// </summary>
+    public static TheoryData<int, uint> EveryFieldWithHugeLengths(int fields)
+    {
+        var data = new TheoryData<int, uint>();
+        for (var index = 0; index < fields; index++)
+        {
+            foreach (var length in new uint[] { 0xFFFFFFFF, 0x80000000, 0x7FFFFFFF, 0x80000001, 0xFFFFFFFC, 64 * 1024, 64 * 1024 + 1 })
+            {
+                data.Add(index, length);
+            }
+        }
+
+        return data;
+    }
+
+    /// <summary>That <paramref name="actual"/> carries the five fields of <paramref name="expected"/>.</summary>
+    public static void AssertSameFields(Message expected, [System.Diagnostics.CodeAnalysis.NotNull] Message? actual)
+    {
+        Assert.NotNull(actual);
+        Assert.Equal(expected.Room, actual.Room);
+        Assert.Equal(expected.Event, actual.Event);
+        Assert.Equal(expected.Dst, actual.Dst);
+        Assert.Equal(expected.Src, actual.Src);
+        Assert.Equal(expected.Payload, actual.Payload);
+    }
 }

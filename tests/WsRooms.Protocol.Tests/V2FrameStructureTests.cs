@@ -30,22 +30,7 @@ public sealed class V2FrameStructureTests
 
     public static TheoryData<int> EveryField => new() { 0, 1, 2, 3, 4, 5 };
 
-    public static TheoryData<int, uint> EveryFieldWithHugeLengths
-    {
-        get
-        {
-            var data = new TheoryData<int, uint>();
-            for (var index = 0; index < 6; index++)
-            {
-                foreach (var length in new uint[] { 0xFFFFFFFF, 0x80000000, 0x7FFFFFFF, 0x80000001, 0xFFFFFFFC, 64 * 1024, 64 * 1024 + 1 })
-                {
-                    data.Add(index, length);
-                }
-            }
-
-            return data;
-        }
-    }
+    public static TheoryData<int, uint> EveryFieldWithHugeLengths => RawFrame.EveryFieldWithHugeLengths(6);
 
     private static byte[] Frame(byte[] meta) => RawFrame.BuildV2("lobby", "chat", "dst-id", "src-id", "hi", meta);
 

@@ -40,12 +40,7 @@ public sealed class V2RoundTripTests
         var bytes = message.ToBytes(V2, meta);
 
         Assert.Equal(FrameError.None, Message.TryParse(bytes, FrameLimits.Default, V2, out var parsed, out var parsedMeta));
-        Assert.NotNull(parsed);
-        Assert.Equal(message.Room, parsed.Room);
-        Assert.Equal(message.Event, parsed.Event);
-        Assert.Equal(message.Dst, parsed.Dst);
-        Assert.Equal(message.Src, parsed.Src);
-        Assert.Equal(message.Payload, parsed.Payload);
+        RawFrame.AssertSameFields(message, parsed);
         Assert.Equal(meta, parsedMeta);
         Assert.Equal(bytes, parsed.ToBytes(V2, parsedMeta));
     }
