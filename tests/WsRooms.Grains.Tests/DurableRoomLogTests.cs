@@ -154,31 +154,4 @@ public sealed class DurableRoomLogTests(DurableRoomLogClusterFixture fixture, IT
         Assert.Empty(history.Frames);
         Assert.True(history.LastPosition > published + 1);
     }
-
-    [Fact]
-    public async Task DurableWriteCost()
-    {
-        // Measured, not asserted: sequential publishes to a durable room with a member, each awaited until the edge has
-        // it (so each pays its storage write), beside the same in memory. bench/README.md has the figures.
-        await using var edge = await fixture.NewEdgeAsync();
-        const int frames = 200;
-        foreach (var prefix in new[] { "room", DurableRoomLogClusterFixture.DurablePrefix, "room", DurableRoomLogClusterFixture.DurablePrefix })
-        {
-            var room = TestNames.Room(prefix);
-            var member = await edge.OpenConnectionAsync();
-            await Grains.GetConnection(member).JoinAsync(room);
-            var watch = Stopwatch.StartNew();
-            for (var i = 0; i < frames; i++)
-            {
-                var position = await Grains.GetRoom(room).PublishTextWithPositionAsync("n", "0123456789abcdef0123456789abcdef");
-                await edge.WaitForAsync(d => d.Position == position && d.Message.Room == room);
-            }
-
-            output.WriteLine($"{prefix}: {watch.Elapsed.TotalMilliseconds * 1000 / frames:F0} µs per frame, publish to delivery, one at a time");
-            var burst = Stopwatch.StartNew();
-            var published = await Task.WhenAll(Enumerable.Range(0, frames).Select(_ => Grains.GetRoom(room).PublishTextWithPositionAsync("n", "0123456789abcdef0123456789abcdef")));
-            await edge.WaitForAsync(d => d.Position == published.Max() && d.Message.Room == room);
-            output.WriteLine($"{prefix}: {burst.Elapsed.TotalMilliseconds * 1000 / frames:F0} µs per frame, {frames} publishes at once");
-        }
-    }
 }
