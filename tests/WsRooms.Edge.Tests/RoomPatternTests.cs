@@ -1,4 +1,5 @@
 using WsRooms.Edge.Security;
+using WsRooms.Protocol;
 
 namespace WsRooms.Edge.Tests;
 
@@ -24,7 +25,7 @@ public sealed class RoomPatternTests
     [InlineData("a*b", "axb", false)]
     [InlineData("", "lobby", false)]
     public void APatternMatchesExactlyTheRoomsItNames(string pattern, string room, bool matches) =>
-        Assert.Equal(matches, ClaimsRoomAuthorizer.Matches(pattern, room));
+        Assert.Equal(matches, RoomPattern.Matches(pattern, room));
 
     [Theory]
     [InlineData("lobby")]

@@ -31,7 +31,7 @@ public sealed class ClaimsRoomAuthorizer(IOptions<WsRoomsEdgeOptions> options) :
 
         foreach (var rule in _options.Rules)
         {
-            if ((action == RoomAction.Join ? rule.Join : rule.Publish) && Matches(rule.Pattern, room))
+            if ((action == RoomAction.Join ? rule.Join : rule.Publish) && RoomPattern.Matches(rule.Pattern, room))
             {
                 return true;
             }
@@ -53,7 +53,7 @@ public sealed class ClaimsRoomAuthorizer(IOptions<WsRoomsEdgeOptions> options) :
         {
             var end = rest.IndexOfAny(' ', ',');
             var pattern = (end < 0 ? rest : rest[..end]).Trim();
-            if (pattern.Length > 0 && Matches(pattern, room))
+            if (pattern.Length > 0 && RoomPattern.Matches(pattern, room))
             {
                 return true;
             }
@@ -63,10 +63,4 @@ public sealed class ClaimsRoomAuthorizer(IOptions<WsRoomsEdgeOptions> options) :
 
         return false;
     }
-
-    /// <summary>An exact name, <c>*</c>, or a prefix ending in <c>*</c>.</summary>
-    public static bool Matches(ReadOnlySpan<char> pattern, string room) =>
-        pattern.Length > 0 && pattern[^1] == '*'
-            ? room.AsSpan().StartsWith(pattern[..^1], StringComparison.Ordinal)
-            : room.AsSpan().SequenceEqual(pattern);
 }

@@ -1,3 +1,5 @@
+using WsRooms.Protocol;
+
 namespace WsRooms.Edge.Security;
 
 /// <summary>Whether a room is open to a client when no rule or claim grants it (<c>WsRooms:Rooms:DefaultPolicy</c>).</summary>
@@ -51,7 +53,7 @@ public sealed class RoomAuthorizationOptions
         for (var i = 0; i < Rules.Count; i++)
         {
             var pattern = Rules[i].Pattern;
-            if (pattern.Length == 0 || pattern.IndexOf('*', StringComparison.Ordinal) is var star && star >= 0 && star != pattern.Length - 1)
+            if (!RoomPattern.IsValid(pattern))
             {
                 yield return $"WsRooms:Rooms:Rules:{i}:Pattern must be a room name, '*' or a prefix ending in '*' (was '{pattern}').";
             }

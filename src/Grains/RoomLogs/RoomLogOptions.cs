@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using WsRooms.Grains.Storage;
+using WsRooms.Protocol;
 
 namespace WsRooms.Grains.RoomLogs;
 

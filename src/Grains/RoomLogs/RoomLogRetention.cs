@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using WsRooms.Protocol;
 
 namespace WsRooms.Grains.RoomLogs;
 
