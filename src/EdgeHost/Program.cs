@@ -90,11 +90,5 @@ try
 catch (OptionsValidationException ex)
 {
     // Options checked at start (WsRooms:*): one clear message instead of a stack trace.
-    await Console.Error.WriteLineAsync("WsRooms edge host: invalid configuration:");
-    foreach (var failure in ex.Failures)
-    {
-        await Console.Error.WriteLineAsync("  " + failure);
-    }
-
-    return 2;
+    return await StartupOptions.ReportInvalidAsync("WsRooms edge host", ex.Failures);
 }
