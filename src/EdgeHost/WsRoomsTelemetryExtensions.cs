@@ -1,6 +1,5 @@
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
 using WsRooms.Edge.Observability;
+using WsRooms.Hosting.Telemetry;
 
 namespace WsRooms.EdgeHost;
 
@@ -16,19 +15,7 @@ public static class WsRoomsTelemetryExtensions
     public static IServiceCollection AddWsRoomsOpenTelemetry(this IServiceCollection services, string serviceName = "wsrooms-edge")
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(serviceName))
-            .WithMetrics(metrics =>
-            {
-                metrics.AddMeter([.. EdgeMeters.Names]);
-                metrics.AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime");
-                metrics.AddPrometheusExporter();
-                if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT")))
-                {
-                    metrics.AddOtlpExporter();
-                }
-            });
-        return services;
+        return services.AddWsRoomsMetricsExport(serviceName, [.. EdgeMeters.Names, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime"]);
     }
 
     /// <summary>The Prometheus scrape endpoint, <c>GET /metrics</c> by default.</summary>

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
 using WsRooms.Grains.Observability;
+using WsRooms.Hosting.Telemetry;
 
 namespace WsRooms.Silo.Health;
 
@@ -20,19 +19,6 @@ internal static class SiloMetricsExporters
     /// A Prometheus exporter (served by <c>MapPrometheusScrapingEndpoint</c>), and an OTLP exporter when
     /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, the variable OpenTelemetry's own configuration reads.
     /// </summary>
-    public static IServiceCollection AddSiloMetricsExporters(this IServiceCollection services)
-    {
-        services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService("wsrooms-silo"))
-            .WithMetrics(metrics =>
-            {
-                metrics.AddMeter(MeterNames);
-                metrics.AddPrometheusExporter();
-                if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT")))
-                {
-                    metrics.AddOtlpExporter();
-                }
-            });
-        return services;
-    }
+    public static IServiceCollection AddSiloMetricsExporters(this IServiceCollection services) =>
+        services.AddWsRoomsMetricsExport("wsrooms-silo", MeterNames);
 }
