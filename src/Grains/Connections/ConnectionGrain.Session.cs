@@ -76,8 +76,10 @@ internal sealed partial class ConnectionGrain
         return CloseAsync();
     }
 
-    public async Task<SessionResume> ResumeAsync(string token, string identity, string edgeId, long directAfter)
+    public async Task<SessionResume> ResumeAsync(SessionResumeRequest request)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        var (token, identity, edgeId) = (request.Token, request.Identity, request.EdgeId);
         ArgumentNullException.ThrowIfNull(token);
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentException.ThrowIfNullOrEmpty(edgeId);
@@ -129,21 +131,25 @@ internal sealed partial class ConnectionGrain
         }
 
         var rooms = State.Rooms.ToArray();
-        var moves = new Task<long>[rooms.Length];
+        var moves = new Task<RoomMove>[rooms.Length];
         for (var i = 0; i < rooms.Length; i++)
         {
-            moves[i] = GrainFactory.GetGrain<IRoomGrain>(rooms[i]).MoveMemberAsync(Id, edgeId);
+            moves[i] = GrainFactory.GetGrain<IRoomGrain>(rooms[i]).MoveMemberAsync(Id, edgeId, request.Rooms.TryGetValue(rooms[i], out var after) ? after : null);
         }
 
         await Task.WhenAll(moves);
-        var positions = new Dictionary<string, long>(rooms.Length, StringComparer.Ordinal);
+        var replayed = new Dictionary<string, bool>(rooms.Length, StringComparer.Ordinal);
         for (var i = 0; i < rooms.Length; i++)
         {
-            positions[rooms[i]] = Math.Max(moves[i].Result, 0);
+            if (rooms[i] != EventNames.RootRoom)
+            {
+                replayed[rooms[i]] = moves[i].Result.Replayed;
+            }
         }
 
+        // v2-contract: the grains helper posts Superseded and the direct replay here.
         Log.Resumed(logger, Id, previousEdge, edgeId);
-        return new SessionResume(ResumeOutcome.Resumed, Id, start, positions, Direct.ReadAfter(directAfter), previousEdge, socketOpen);
+        return new SessionResume(ResumeOutcome.Resumed, Id, start, replayed, request.DirectAfter is { } d && Direct.ReadAfter(d).Complete, previousEdge, socketOpen);
     }
 
     /// <summary>A live session's message goes to its socket at its position; a suspended one's waits in the log.</summary>

@@ -115,7 +115,7 @@ internal sealed partial class ConnectionGrain(
     public async Task<JoinResult> TryJoinAsync(string room, int maxRooms, int maxMembers) =>
         (await TryJoinWithPositionAsync(room, maxRooms, maxMembers)).Result;
 
-    public async Task<RoomJoin> TryJoinWithPositionAsync(string room, int maxRooms, int maxMembers)
+    public async Task<RoomJoin> TryJoinWithPositionAsync(string room, int maxRooms, int maxMembers, JoinHistory? history = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(room);
         if (!State.IsOpen && !await TryAdoptAsync())
@@ -139,7 +139,7 @@ internal sealed partial class ConnectionGrain(
             await state.WriteStateAsync();
         }
 
-        var result = await GrainFactory.GetGrain<IRoomGrain>(room).TryAddMemberAsync(Id, State.EdgeId, isRoot ? 0 : maxMembers);
+        var result = await GrainFactory.GetGrain<IRoomGrain>(room).TryAddMemberAsync(Id, State.EdgeId, isRoot ? 0 : maxMembers, history);
         if (result.Result == JoinResult.RoomFull && isNew && State.Rooms.Remove(room))
         {
             await state.WriteStateAsync();
@@ -171,6 +171,12 @@ internal sealed partial class ConnectionGrain(
 
         return true;
     }
+
+    public Task<PublishOutcome> PublishAsync(string room, string @event, byte[] payload, byte[] mid) =>
+        throw new NotImplementedException("v2-contract: the grains helper implements this");
+
+    public Task<PublishOutcome> SendDirectAsync(Message message, byte[] mid) =>
+        throw new NotImplementedException("v2-contract: the grains helper implements this");
 
     public async Task<bool> SendAsync(Message message) => await SendWithPositionAsync(message) >= 0;
 

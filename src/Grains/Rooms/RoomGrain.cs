@@ -166,7 +166,7 @@ internal sealed partial class RoomGrain(
     public async Task<bool> AddMemberAsync(string connectionId, string edgeId) =>
         (await AddMemberCoreAsync(connectionId, edgeId)).Result == JoinResult.Joined;
 
-    public Task<RoomJoin> TryAddMemberAsync(string connectionId, string edgeId, int maxMembers)
+    public Task<RoomJoin> TryAddMemberAsync(string connectionId, string edgeId, int maxMembers, JoinHistory? history = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionId);
         if (maxMembers > 0 && _state.Members.Count >= maxMembers && !_state.Members.ContainsKey(connectionId))
@@ -257,14 +257,14 @@ internal sealed partial class RoomGrain(
         return wasMember;
     }
 
-    public async Task<long> MoveMemberAsync(string connectionId, string edgeId)
+    public async Task<RoomMove> MoveMemberAsync(string connectionId, string edgeId, long? after)
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionId);
         ArgumentException.ThrowIfNullOrEmpty(edgeId);
         if (!_state.Members.TryGetValue(connectionId, out var oldEdge))
         {
             CollectIfEmpty();
-            return -1;
+            return new RoomMove(false);
         }
 
         if (oldEdge != edgeId)
@@ -283,8 +283,11 @@ internal sealed partial class RoomGrain(
             new Message(_room, EventNames.JoinAck, "", connectionId, []),
             MembershipChange.Moved,
             last));
-        return last;
+        return new RoomMove(true, last, false);
     }
+
+    public Task<PublishOutcome> BroadcastAckedAsync(string senderId, string @event, byte[] payload, byte[] mid) =>
+        throw new NotImplementedException("v2-contract: the grains helper implements this");
 
     public Task<bool> BroadcastFromMemberAsync(string senderId, string @event, byte[] payload)
     {
