@@ -61,6 +61,23 @@ public sealed class DurableRoomLogTests(DurableRoomLogClusterFixture fixture, IT
     }
 
     [Fact]
+    public async Task ADurableRoomAcksABroadcastOnceItIsStored()
+    {
+        await using var edge = await fixture.NewEdgeAsync();
+        var room = TestNames.Room(DurableRoomLogClusterFixture.DurablePrefix);
+        var (id, _) = await Grains.OpenSessionAsync(edge);
+        await Grains.JoinAndWaitAsync(edge, id, room);
+
+        var outcome = await Grains.GetConnection(id).PublishAsync(room, "chat", [], V2Sessions.Mid("m-durable"));
+        var ack = await edge.WaitForAckAsync(id, "m-durable");
+
+        Assert.Equal(outcome.Position, V2Sessions.SeqOf(ack));
+        var tail = await Store.ReadTailAsync(room, 10, CancellationToken.None);
+        Assert.Equal(outcome.Position, tail.LastPosition);
+        Assert.Equal("chat", tail.Frames[^1].Message!.Event);
+    }
+
+    [Fact]
     public async Task RetentionDeletesTheOldEndFromStorage()
     {
         var room = TestNames.Room(DurableRoomLogClusterFixture.CountedPrefix);

@@ -286,8 +286,40 @@ internal sealed partial class RoomGrain(
         return new RoomMove(true, last, false);
     }
 
-    public Task<PublishOutcome> BroadcastAckedAsync(string senderId, string @event, byte[] payload, byte[] mid) =>
-        throw new NotImplementedException("v2-contract: the grains helper implements this");
+    public Task<PublishOutcome> BroadcastAckedAsync(string senderId, string @event, byte[] payload, byte[] mid)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(senderId);
+        ArgumentException.ThrowIfNullOrEmpty(@event);
+        ArgumentNullException.ThrowIfNull(payload);
+        ArgumentNullException.ThrowIfNull(mid);
+
+        var isMember = _state.Members.TryGetValue(senderId, out var senderEdge);
+        if (!isMember && !(IsRoot && _state.AttachedEdges.Count > 0))
+        {
+            Log.BroadcastFromNonMemberDropped(logger, _room, senderId, @event);
+            SiloMetrics.BroadcastFromNonMember();
+            return Task.FromResult(PublishOutcome.Refused(ErrorFrames.NotMember));
+        }
+
+        var position = FanOut(new Message(_room, @event, "", senderId, payload), except: senderId);
+
+        // Through Post, after the fan-out: a durable room acknowledges a frame once it is stored.
+        var ack = EdgeDelivery.ToConnection(senderId, AckFrames.Accepted(_room, mid, position));
+        if (isMember)
+        {
+            Post(senderEdge!, ack);
+        }
+        else
+        {
+            // Root without presence knows no member's edge: each attached edge hands the ack to the sender if it has it.
+            foreach (var edge in _state.AttachedEdges)
+            {
+                Post(edge, ack);
+            }
+        }
+
+        return Task.FromResult(PublishOutcome.Accepted(position));
+    }
 
     public Task<bool> BroadcastFromMemberAsync(string senderId, string @event, byte[] payload)
     {
