@@ -49,6 +49,19 @@ public enum MembershipChange : byte
     /// last one at the move; live frames of the room follow it on the same stream.
     /// </summary>
     Moved = 3,
+
+    /// <summary>
+    /// A frame of a resumed session's replay (a room's frames after the client's position, or its missed direct
+    /// messages), at its original position. While a resume is under way on the edge host, it goes to the socket that
+    /// is resuming, not to an older socket of the same session still open there.
+    /// </summary>
+    Replayed = 4,
+
+    /// <summary>
+    /// The session was resumed on another socket: the edge host closes this connection's socket with 4001 and tells the
+    /// session nothing (the session has moved on to a later attachment). Sent to the edge host of the older socket.
+    /// </summary>
+    Superseded = 5,
 }
 
 /// <summary>

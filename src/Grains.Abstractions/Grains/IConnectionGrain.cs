@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using WsRooms.Protocol;
 
 namespace WsRooms.Grains;
@@ -37,9 +38,29 @@ public interface IConnectionGrain : IGrainWithStringKey
     /// <summary>
     /// <see cref="TryJoinAsync"/>, also returning where the join stands in the room's log: the position of the
     /// joiner's <c>new_member</c>, which its join_ack carries too (<see cref="RoomJoin.Position"/>). 0 for either
-    /// limit means no limit.
+    /// limit means no limit. With <paramref name="history"/> (a v2 join's payload), the room sends the history asked
+    /// for right after the join_ack (<see cref="IRoomGrain.TryAddMemberAsync"/>).
     /// </summary>
-    Task<RoomJoin> TryJoinWithPositionAsync(string room, int maxRooms, int maxMembers);
+    Task<RoomJoin> TryJoinWithPositionAsync(string room, int maxRooms, int maxMembers, JoinHistory? history = null);
+
+    /// <summary>
+    /// Edge host: this v2 session broadcasts to <paramref name="room"/> with message id <paramref name="mid"/> (1–64
+    /// bytes of UTF-8). A mid this session had accepted before, in any room or direct message and across resumes, is not
+    /// delivered again: its first ack is posted again (<see cref="PublishOutcome.Repeated"/>). Otherwise
+    /// <see cref="IRoomGrain.BroadcastAckedAsync"/>, remembering the mid once accepted; a refusal is not remembered.
+    /// The session remembers mids for <c>WsRooms:Sessions:MidRetention</c> (at least as long as a frame stays in a room
+    /// log by default) and at most <c>WsRooms:Sessions:MaxMids</c> of them.
+    /// </summary>
+    Task<PublishOutcome> PublishAsync(string room, string @event, byte[] payload, byte[] mid);
+
+    /// <summary>
+    /// Edge host: this v2 session sends the direct message <paramref name="message"/> (its <c>Src</c> is this
+    /// connection) with message id <paramref name="mid"/> (empty: none). As <see cref="PublishAsync(string, string, byte[], byte[])"/>
+    /// for the mid; the message goes through <see cref="SendWithPositionAsync"/> of its <c>Dst</c>, and on success the
+    /// ack with the recipient's direct-log position is posted to this session's edge host. Refused with
+    /// <c>unknown_dst</c> when the recipient is unknown.
+    /// </summary>
+    Task<PublishOutcome> SendDirectAsync(Message message, byte[] mid);
 
     /// <summary>
     /// Leaves <paramref name="room"/>: the client receives <c>leave_ack</c> as if it had asked, the others
@@ -79,20 +100,27 @@ public interface IConnectionGrain : IGrainWithStringKey
     Task CloseSessionAsync(long attachment);
 
     /// <summary>
-    /// Edge host, on a resume socket: re-attaches the session to <paramref name="edgeId"/> when <paramref name="token"/>
-    /// is its current token and <paramref name="identity"/> its identity. The token is spent and a new one issued; each
-    /// room moves the member to the new edge (nobody is told); the answer holds the rooms' positions at the move and
-    /// the direct messages after <paramref name="directAfter"/>. A token presented with a foreign identity is refused
-    /// and stays valid. Call it on the grain <see cref="SessionTokens.TryGetSessionId"/> names
+    /// Edge host, on a resume socket: re-attaches the session to the request's edge host when its token is the
+    /// session's current token and its identity the session's. The token is spent and a new one issued. In order, the
+    /// grain posts a <see cref="WsRooms.Delivery.MembershipChange.Superseded"/> delivery to the edge host of a socket
+    /// still open (<see cref="SessionResume.PreviousSocketOpen"/>), the missed direct messages to the new edge host as
+    /// <see cref="WsRooms.Delivery.MembershipChange.Replayed"/> deliveries, and has each room move the member and replay
+    /// from the client's position (<see cref="IRoomGrain.MoveMemberAsync"/>). A token presented with a foreign identity
+    /// is refused and stays valid. Call it on the grain <see cref="SessionTokens.TryGetSessionId"/> names
     /// (<see cref="WsRoomsGrainFactoryExtensions.ResumeSessionAsync"/>).
     /// </summary>
-    Task<SessionResume> ResumeAsync(string token, string identity, string edgeId, long directAfter);
+    Task<SessionResume> ResumeAsync(SessionResumeRequest request);
 
     /// <summary>
     /// <see cref="SendAsync"/>, returning the message's position in the session's direct log: 0 when the connection is
     /// not a v2 session (no log), -1 when it is unknown (the message is dropped). A suspended session keeps the message
     /// in its direct log for its resume.
     /// </summary>
+    /// <remarks>
+    /// Interleaved with the grain's other calls: a session's <see cref="SendDirectAsync"/> waits on its recipient's
+    /// grain, and two sessions messaging each other at once would otherwise wait on each other.
+    /// </remarks>
+    [AlwaysInterleave]
     Task<long> SendWithPositionAsync(Message message);
 
     /// <summary>

@@ -62,6 +62,16 @@ public interface IRoomGrain : IGrainWithStringKey
     Task<bool> BroadcastFromMemberAsync(string senderId, string @event, byte[] payload);
 
     /// <summary>
+    /// A v2 client's broadcast (docs/protocol.md, "Acknowledged publish"): <see cref="BroadcastFromMemberAsync"/>, and,
+    /// when delivered, its ack <c>(room, wsrooms.ack, "", "", {"mid": …, "seq": …})</c> posted to the sender's edge host
+    /// after the frame is logged (in a durable room: stored). <paramref name="mid"/> is the client's message id (empty:
+    /// none), which only the ack carries; remembering it is the sender's session's business
+    /// (<see cref="IConnectionGrain.PublishAsync(string, string, byte[], byte[])"/>). Refused with <c>not_member</c> when
+    /// the sender is not a member; the caller answers that.
+    /// </summary>
+    Task<PublishOutcome> BroadcastAckedAsync(string senderId, string @event, byte[] payload, byte[] mid);
+
+    /// <summary>
     /// Membership, called by <see cref="IConnectionGrain"/>: adds the connection (on <paramref name="edgeId"/>),
     /// sends it <c>join_ack</c> with every member id, and <c>new_member</c> to the others. Joining again only
     /// repeats the <c>join_ack</c>. Returns false when the connection was already a member.
@@ -71,9 +81,12 @@ public interface IRoomGrain : IGrainWithStringKey
     /// <summary>
     /// Membership, called by <see cref="IConnectionGrain.TryJoinWithPositionAsync"/>: <see cref="AddMemberAsync"/>,
     /// unless the connection is not a member and the room already has <paramref name="maxMembers"/> members (0: no
-    /// limit); then nothing changes and nobody is told. Returns the outcome with the join's position in the log.
+    /// limit); then nothing changes and nobody is told. With <paramref name="history"/> (v2), the frames it asks for
+    /// follow the join_ack to the joiner, or a <c>history_gone</c> error frame does (<see cref="JoinHistory"/>); they
+    /// are the log's frames before the join, without the joiner's own broadcasts. Returns the outcome with the join's
+    /// position in the log.
     /// </summary>
-    Task<RoomJoin> TryAddMemberAsync(string connectionId, string edgeId, int maxMembers);
+    Task<RoomJoin> TryAddMemberAsync(string connectionId, string edgeId, int maxMembers, JoinHistory? history = null);
 
     /// <summary>
     /// Membership, called by <see cref="IConnectionGrain"/>: removes the connection and sends <c>member_left</c>
@@ -84,11 +97,15 @@ public interface IRoomGrain : IGrainWithStringKey
 
     /// <summary>
     /// Membership, called by <see cref="IConnectionGrain.ResumeAsync"/>: member <paramref name="connectionId"/> is now
-    /// on <paramref name="edgeId"/>. Nobody is told (no <c>new_member</c>, no <c>member_left</c>); the new edge gets a
-    /// <see cref="WsRooms.Delivery.MembershipChange.Moved"/> delivery, after which the room's live frames reach it
-    /// there. Returns the room's last position at the move (0 for <c>root</c>), or -1 when the connection is not a member.
+    /// on <paramref name="edgeId"/>. Nobody is told (no <c>new_member</c>, no <c>member_left</c>). In one turn the new
+    /// edge is posted a <see cref="WsRooms.Delivery.MembershipChange.Moved"/> delivery and then, when the log reaches
+    /// back to <c>after + 1</c>, every frame after <paramref name="after"/> up to the move as
+    /// <see cref="WsRooms.Delivery.MembershipChange.Replayed"/> deliveries (without the member's own broadcasts), so the
+    /// replay reaches the socket before the room's live frames, which follow on the same stream. Null
+    /// <paramref name="after"/>: the client named no position, nothing is replayed. A durable room posts them once
+    /// stored, as every delivery of it.
     /// </summary>
-    Task<long> MoveMemberAsync(string connectionId, string edgeId);
+    Task<RoomMove> MoveMemberAsync(string connectionId, string edgeId, long? after);
 
     /// <summary>
     /// Root without presence: the edge host receives every broadcast to this room and fans it out to all of

@@ -31,11 +31,11 @@ public static class WsRoomsGrainFactoryExtensions
         grains.GetConnection(connectionId).SendAsync(new Message(room, @event, connectionId, src, payload));
 
     /// <summary>
-    /// Resumes the session <paramref name="token"/> names (<see cref="IConnectionGrain.ResumeAsync"/>) on
-    /// <paramref name="edgeId"/>; a token of any other shape is an unknown token, and no grain is called.
+    /// Resumes the session the request's token names (<see cref="IConnectionGrain.ResumeAsync"/>); a token of any other
+    /// shape is an unknown token, and no grain is called.
     /// </summary>
-    public static Task<SessionResume> ResumeSessionAsync(this IGrainFactory grains, string token, string identity, string edgeId, long directAfter) =>
-        SessionTokens.TryGetSessionId(token, out var sessionId)
-            ? grains.GetConnection(sessionId).ResumeAsync(token, identity, edgeId, directAfter)
+    public static Task<SessionResume> ResumeSessionAsync(this IGrainFactory grains, SessionResumeRequest request) =>
+        SessionTokens.TryGetSessionId(request.Token, out var sessionId)
+            ? grains.GetConnection(sessionId).ResumeAsync(request)
             : Task.FromResult(SessionResume.Refused(ResumeOutcome.UnknownToken));
 }

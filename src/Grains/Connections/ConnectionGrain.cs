@@ -51,6 +51,9 @@ internal sealed partial class ConnectionGrain(
     /// </summary>
     internal static readonly TimeSpan AdoptTimeout = TimeSpan.FromSeconds(3);
 
+    // The adoption under way, which interleaved calls share (TryAdoptAsync).
+    private Task<bool>? _adoption;
+
     private ConnectionState State => state.State;
 
     private string Id => this.GetPrimaryKeyString();
@@ -115,7 +118,7 @@ internal sealed partial class ConnectionGrain(
     public async Task<JoinResult> TryJoinAsync(string room, int maxRooms, int maxMembers) =>
         (await TryJoinWithPositionAsync(room, maxRooms, maxMembers)).Result;
 
-    public async Task<RoomJoin> TryJoinWithPositionAsync(string room, int maxRooms, int maxMembers)
+    public async Task<RoomJoin> TryJoinWithPositionAsync(string room, int maxRooms, int maxMembers, JoinHistory? history = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(room);
         if (!State.IsOpen && !await TryAdoptAsync())
@@ -139,7 +142,7 @@ internal sealed partial class ConnectionGrain(
             await state.WriteStateAsync();
         }
 
-        var result = await GrainFactory.GetGrain<IRoomGrain>(room).TryAddMemberAsync(Id, State.EdgeId, isRoot ? 0 : maxMembers);
+        var result = await GrainFactory.GetGrain<IRoomGrain>(room).TryAddMemberAsync(Id, State.EdgeId, isRoot ? 0 : maxMembers, history);
         if (result.Result == JoinResult.RoomFull && isNew && State.Rooms.Remove(room))
         {
             await state.WriteStateAsync();
@@ -251,7 +254,28 @@ internal sealed partial class ConnectionGrain(
     /// Opens this grain for a connection it has not heard of, when the edge host its id names holds the socket.
     /// False, changing nothing, when the id names no edge, the edge is gone, or the socket is not open there.
     /// </summary>
-    private async Task<bool> TryAdoptAsync()
+    /// <remarks>
+    /// <see cref="SendWithPositionAsync"/> is interleaved with the other calls, so two of them may want to adopt at once:
+    /// they share one adoption, and the state is written once.
+    /// </remarks>
+    private Task<bool> TryAdoptAsync()
+    {
+        if (_adoption is { } running)
+        {
+            return running;
+        }
+
+        var adoption = AdoptAsync();
+        if (!adoption.IsCompleted)
+        {
+            _adoption = adoption;
+            _ = adoption.ContinueWith(_ => _adoption = null, TaskScheduler.Current);
+        }
+
+        return adoption;
+    }
+
+    private async Task<bool> AdoptAsync()
     {
         if (!ConnectionIds.TryGetEdgeTag(Id, out var edgeTag) || await routes.ResolveAsync(edgeTag) is not { } route)
         {

@@ -1,7 +1,6 @@
 using System.Text.Json;
-using WsRooms.Protocol;
 
-namespace WsRooms.Edge.Dispatch;
+namespace WsRooms.Protocol;
 
 /// <summary>
 /// The frame the edge sends a client when it refuses what the client asked, instead of dropping it silently:
@@ -11,7 +10,7 @@ namespace WsRooms.Edge.Dispatch;
 public static class ErrorFrames
 {
     /// <summary>The event of every error frame.</summary>
-    public const string EventName = "wsrooms.error";
+    public const string EventName = EventNames.Error;
 
     /// <summary>A join the room rules refused; the client is not a member.</summary>
     public const string JoinDenied = "join_denied";
@@ -25,13 +24,25 @@ public static class ErrorFrames
     /// <summary>A join into a room at <c>WsRooms:Quotas:MaxMembersPerRoom</c>; the client is not a member.</summary>
     public const string RoomFull = "room_full";
 
+    /// <summary>
+    /// v2: a join asked for history the room's log no longer holds (<c>{"since": S}</c> older than its oldest frame); the
+    /// join took effect all the same, and the client reloads the room's state.
+    /// </summary>
+    public const string HistoryGone = "history_gone";
+
+    /// <summary>v2 acknowledgement refusal: the sender of a broadcast is not a member of its room.</summary>
+    public const string NotMember = "not_member";
+
+    /// <summary>v2 acknowledgement refusal: a direct message's <c>dst</c> names no open connection.</summary>
+    public const string UnknownDst = "unknown_dst";
+
     /// <summary>The error frame for <paramref name="code"/>, about <paramref name="room"/> and the client's <paramref name="event"/>.</summary>
     public static Message Create(string room, string code, string @event) =>
         new(room, EventName, "", "", JsonSerializer.SerializeToUtf8Bytes(new ErrorPayload(code, room, @event), ErrorPayloadContext.Default.ErrorPayload));
 }
 
 /// <summary>The payload of an error frame.</summary>
-/// <param name="Code">What went wrong: <c>join_denied</c>, <c>publish_denied</c>, <c>too_many_rooms</c>, <c>room_full</c>.</param>
+/// <param name="Code">What went wrong: <c>join_denied</c>, <c>publish_denied</c>, <c>too_many_rooms</c>, <c>room_full</c>, <c>history_gone</c>.</param>
 /// <param name="Room">The room the client addressed.</param>
 /// <param name="Event">The client's event (<c>join</c>, or the broadcast's event).</param>
 public sealed record ErrorPayload(
