@@ -30,4 +30,20 @@ public sealed class DirectLogTests
         Assert.Empty(upToDate.Frames);
         Assert.False(log.ReadAfter(105).Complete);
     }
+
+    [Fact]
+    public void AfterZeroIsEverythingSinceTheLogBeganCompleteUntilItDropsOne()
+    {
+        var log = new DirectLog(firstPosition: 100, maxFrames: 2);
+        Assert.True(log.ReadAfter(0).Complete);
+        log.Append(Message.FromText("root", "dm", "c", "", "a"));
+        log.Append(Message.FromText("root", "dm", "c", "", "b"));
+
+        var all = log.ReadAfter(0);
+        Assert.True(all.Complete);
+        Assert.Equal(["a", "b"], all.Frames.Select(f => f.Message.PayloadText));
+
+        log.Append(Message.FromText("root", "dm", "c", "", "c"));
+        Assert.False(log.ReadAfter(0).Complete);
+    }
 }

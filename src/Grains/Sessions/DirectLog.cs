@@ -11,6 +11,7 @@ namespace WsRooms.Grains.Sessions;
 internal sealed class DirectLog(long firstPosition, int maxFrames)
 {
     private readonly Queue<LoggedFrame> _frames = new();
+    private readonly long _firstPosition = firstPosition;
     private long _nextPosition = firstPosition;
 
     /// <summary>The position of the last message appended; the one just below the first before any.</summary>
@@ -29,9 +30,18 @@ internal sealed class DirectLog(long firstPosition, int maxFrames)
         return position;
     }
 
-    /// <summary>Every message after <paramref name="after"/>, oldest first; not complete when the log no longer reaches back to <c>after + 1</c>.</summary>
+    /// <summary>
+    /// Every message after <paramref name="after"/>, oldest first; not complete when the log no longer reaches back to
+    /// <c>after + 1</c>. Positions are never 0 or below, so such an <paramref name="after"/> is a client that has
+    /// received no direct message: everything since the log began, complete while the log has dropped none.
+    /// </summary>
     public RoomHistory ReadAfter(long after)
     {
+        if (after <= 0)
+        {
+            after = _firstPosition - 1;
+        }
+
         var oldest = _frames.Count == 0 ? _nextPosition : _frames.Peek().Position;
         var complete = oldest <= after + 1 && after <= LastPosition;
         return new RoomHistory([.. _frames.Where(f => f.Position > after)], complete, LastPosition, oldest);
