@@ -48,7 +48,7 @@ internal sealed partial class EdgeConnection
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
         {
-            BeginClose(CloseCodes.InternalError, "connection lost");
+            BeginClose(CloseCodes.InternalError, "connection lost", suspends: true);
         }
         catch (Exception e)
         {

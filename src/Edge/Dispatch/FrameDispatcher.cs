@@ -26,13 +26,18 @@ internal sealed partial class FrameDispatcher(
     private readonly int _maxRooms = options.Value.Quotas.MaxRoomsPerConnection;
     private readonly int _maxMembers = options.Value.Quotas.MaxMembersPerRoom;
 
-    /// <summary>Handles one parsed frame from <paramref name="connection"/>. Returns when the cluster has taken it, so frames keep their order.</summary>
-    public Task DispatchAsync(EdgeConnection connection, Message frame, CancellationToken cancellationToken)
+    /// <summary>
+    /// Handles one parsed frame from <paramref name="connection"/>, with its v2 message id <paramref name="mid"/> (empty:
+    /// none; always empty on v1). Returns when the cluster has taken it, so frames keep their order.
+    /// </summary>
+    public Task DispatchAsync(EdgeConnection connection, Message frame, byte[] mid, CancellationToken cancellationToken)
     {
         var room = frame.Room;
         var @event = frame.Event;
 
-        if (EventNames.IsServerOnly(@event) || @event == ErrorFrames.EventName)
+        // The protocol's own namespace (wsrooms.*) is the server's, on v1 as on v2; a resume socket's wsrooms.resume is
+        // read before the connection runs, so it never reaches here.
+        if (EventNames.IsServerOnly(@event) || EventNames.IsProtocolReserved(@event))
         {
             Log.ForgedEvent(logger, connection.Id, @event);
             metrics.Dropped(DropReasons.ForgedEvent);
