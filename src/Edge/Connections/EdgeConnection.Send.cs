@@ -33,6 +33,10 @@ internal sealed partial class EdgeConnection
                     }
 
                     frame = _queue.Dequeue();
+                    if (Session is { QueueAllowance: > 0 } session)
+                    {
+                        session.QueueAllowance--;
+                    }
                 }
 
                 await _socket.SendAsync(frame, WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);

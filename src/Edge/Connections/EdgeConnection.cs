@@ -106,8 +106,17 @@ internal sealed partial class EdgeConnection : IRoomConnection, IThreadPoolWorkI
     /// <summary>Queues <paramref name="message"/> at <paramref name="position"/> (0: none), which only a v2 socket sees.</summary>
     internal bool TrySend(Message message, long position) => TrySendEncoded(WireEncoding.Encode(message, IsV2, position));
 
+    /// <summary>
+    /// Queues, on a v2 socket, a room's frame sent to this connection alone (its history on join, or a resume's
+    /// replay), at <paramref name="position"/>. Such frames come once and are bounded by the room log's retention, so
+    /// they do not count against <see cref="WsRoomsEdgeOptions.SendQueueCapacity"/>: a replay longer than the queue
+    /// must not make the client a slow consumer before it could read.
+    /// </summary>
+    internal bool TrySendLogged(Message message, long position) =>
+        TrySendEncoded(WireEncoding.Encode(message, IsV2, position), bounded: !IsV2);
+
     /// <summary>Queues bytes already encoded for this socket's version. Never blocks; false when the frame was dropped.</summary>
-    internal bool TrySendEncoded(ReadOnlyMemory<byte> frame)
+    internal bool TrySendEncoded(ReadOnlyMemory<byte> frame, bool bounded = true)
     {
         bool queued, startSending = false;
         lock (_gate)
@@ -117,7 +126,13 @@ internal sealed partial class EdgeConnection : IRoomConnection, IThreadPoolWorkI
                 return false;
             }
 
-            queued = _queue.Count < _options.SendQueueCapacity;
+            var session = Session;
+            queued = !bounded || _queue.Count < _options.SendQueueCapacity + (session?.QueueAllowance ?? 0);
+            if (!bounded)
+            {
+                session!.QueueAllowance++;
+            }
+
             if (queued)
             {
                 _queue.Enqueue(frame);

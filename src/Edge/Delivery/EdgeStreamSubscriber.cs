@@ -131,6 +131,13 @@ internal sealed partial class EdgeStreamSubscriber(
                 return;
         }
 
+        if (delivery.Position > 0 && message.Dst.Length == 0)
+        {
+            // A room's frame to one connection: a join_ack, or a history or replay frame, each at its position.
+            connection.TrySendLogged(message, delivery.Position);
+            return;
+        }
+
         connection.TrySend(message, delivery.Position);
     }
 
