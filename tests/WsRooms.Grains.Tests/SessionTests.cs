@@ -39,17 +39,17 @@ public abstract class SessionTests(GrainsClusterFixture fixture)
         var (id, start) = await OpenSessionAsync(edgeA, "alice");
         Assert.True(await Grains.GetConnection(id).SuspendAsync(start.Attachment));
 
-        var first = await Grains.ResumeSessionAsync(start.Token, "alice", edgeB.Id, 0);
+        var first = await Grains.ResumeSessionAsync(start.Token, "alice", edgeB.Id, null);
         Assert.Equal(ResumeOutcome.Resumed, first.Outcome);
         Assert.Equal(id, first.SessionId);
         Assert.NotEqual(start.Token, first.Session!.Token);
         Assert.Equal(start.Attachment + 1, first.Session.Attachment);
 
-        var again = await Grains.ResumeSessionAsync(start.Token, "alice", edgeA.Id, 0);
+        var again = await Grains.ResumeSessionAsync(start.Token, "alice", edgeA.Id, null);
         Assert.Equal(ResumeOutcome.UnknownToken, again.Outcome);
         Assert.Equal(edgeB.Id, (await Grains.GetConnection(id).GetInfoAsync())!.EdgeId);
 
-        var next = await Grains.ResumeSessionAsync(first.Session.Token, "alice", edgeA.Id, 0);
+        var next = await Grains.ResumeSessionAsync(first.Session.Token, "alice", edgeA.Id, null);
         Assert.Equal(ResumeOutcome.Resumed, next.Outcome);
         Assert.Equal(edgeA.Id, (await Grains.GetConnection(id).GetInfoAsync())!.EdgeId);
     }
@@ -62,11 +62,11 @@ public abstract class SessionTests(GrainsClusterFixture fixture)
         var (id, start) = await OpenSessionAsync(edgeA, "alice");
         await Grains.GetConnection(id).SuspendAsync(start.Attachment);
 
-        Assert.Equal(ResumeOutcome.ForeignIdentity, (await Grains.ResumeSessionAsync(start.Token, "mallory", edgeB.Id, 0)).Outcome);
-        Assert.Equal(ResumeOutcome.ForeignIdentity, (await Grains.ResumeSessionAsync(start.Token, "", edgeB.Id, 0)).Outcome);
+        Assert.Equal(ResumeOutcome.ForeignIdentity, (await Grains.ResumeSessionAsync(start.Token, "mallory", edgeB.Id, null)).Outcome);
+        Assert.Equal(ResumeOutcome.ForeignIdentity, (await Grains.ResumeSessionAsync(start.Token, "", edgeB.Id, null)).Outcome);
         Assert.Equal(edgeA.Id, (await Grains.GetConnection(id).GetInfoAsync())!.EdgeId);
 
-        Assert.Equal(ResumeOutcome.Resumed, (await Grains.ResumeSessionAsync(start.Token, "alice", edgeB.Id, 0)).Outcome);
+        Assert.Equal(ResumeOutcome.Resumed, (await Grains.ResumeSessionAsync(start.Token, "alice", edgeB.Id, null)).Outcome);
     }
 
     [Fact]
@@ -77,8 +77,8 @@ public abstract class SessionTests(GrainsClusterFixture fixture)
         var (id, start) = await OpenSessionAsync(edgeA, "");
         await Grains.GetConnection(id).SuspendAsync(start.Attachment);
 
-        Assert.Equal(ResumeOutcome.ForeignIdentity, (await Grains.ResumeSessionAsync(start.Token, "alice", edgeB.Id, 0)).Outcome);
-        Assert.Equal(ResumeOutcome.Resumed, (await Grains.ResumeSessionAsync(start.Token, "", edgeB.Id, 0)).Outcome);
+        Assert.Equal(ResumeOutcome.ForeignIdentity, (await Grains.ResumeSessionAsync(start.Token, "alice", edgeB.Id, null)).Outcome);
+        Assert.Equal(ResumeOutcome.Resumed, (await Grains.ResumeSessionAsync(start.Token, "", edgeB.Id, null)).Outcome);
     }
 
     [Fact]
@@ -105,11 +105,11 @@ public abstract class SessionTests(GrainsClusterFixture fixture)
         ];
         foreach (var token in wrong)
         {
-            Assert.Equal(ResumeOutcome.UnknownToken, (await Grains.ResumeSessionAsync(token, "alice", edge.Id, 0)).Outcome);
+            Assert.Equal(ResumeOutcome.UnknownToken, (await Grains.ResumeSessionAsync(token, "alice", edge.Id, null)).Outcome);
         }
 
         // None of that spent the real token.
-        Assert.Equal(ResumeOutcome.Resumed, (await Grains.ResumeSessionAsync(start.Token, "alice", edge.Id, 0)).Outcome);
+        Assert.Equal(ResumeOutcome.Resumed, (await Grains.ResumeSessionAsync(start.Token, "alice", edge.Id, null)).Outcome);
     }
 
     [Fact]
@@ -172,24 +172,25 @@ public abstract class SessionTests(GrainsClusterFixture fixture)
         Assert.Equal(edgeA.Id, resumed.PreviousEdgeId);
         Assert.False(resumed.PreviousSocketOpen);
         Assert.Equal(new[] { room1, room2 }.Order(StringComparer.Ordinal), resumed.Rooms!.Keys.Order(StringComparer.Ordinal));
-        Assert.Equal(missed, resumed.Rooms[room1]);
 
-        // The direct log: exactly what was sent while away, in order, with its positions.
-        Assert.True(resumed.Direct!.Complete);
-        Assert.Equal(away, resumed.Direct.Frames.Select(f => f.Position));
-        Assert.Equal(["one", "two"], resumed.Direct.Frames.Select(f => f.Message.PayloadText));
+        // The client named no room position: no room is replayed. The direct log reaches back to what it named: what
+        // was sent while away reaches the new edge, in order, at its positions.
+        Assert.All(resumed.Rooms.Values, Assert.False);
+        Assert.True(resumed.Direct);
+        await edgeB.WaitForAsync(d => d.Connection == id && d.Message.PayloadText == "two");
+        var replayed = edgeB.Received.Where(d => d.Connection == id && d.Message.Event == "dm-away").ToArray();
+        Assert.Equal(away, replayed.Select(d => d.Position));
+        Assert.Equal(["one", "two"], replayed.Select(d => d.Message.PayloadText));
+        Assert.All(replayed, d => Assert.Equal(MembershipChange.Replayed, d.Change));
         Assert.DoesNotContain(edgeA.Received, d => d.Message.Event == "dm-away");
-        Assert.DoesNotContain(edgeB.Received, d => d.Message.Event == "dm-away");
+        Assert.DoesNotContain(edgeB.Received, d => d.Change == MembershipChange.Replayed && d.Message.Room != EventNames.RootRoom);
 
-        // The room replay is the log up to the move; the new edge learned of the move in each room.
-        var replay = await Grains.GetRoom(room1).GetHistorySinceAsync(missed - 1, resumed.Rooms[room1] + 1);
-        Assert.True(replay.Complete);
-        Assert.Equal("missed", Assert.Single(replay.Frames).Message.Event);
+        // The new edge learned of the move in each room, at the room's last position.
         foreach (var room in new[] { room1, room2 })
         {
             var moved = await edgeB.WaitForConnectionEventAsync(id, room, EventNames.JoinAck);
             Assert.Equal(MembershipChange.Moved, moved.Change);
-            Assert.Equal(resumed.Rooms[room], moved.Position);
+            Assert.Equal(room == room1 ? missed : (await Grains.GetRoom(room).GetHistoryAsync(0)).LastPosition, moved.Position);
         }
 
         // Live now goes to the new edge: room frames and direct messages alike.
@@ -198,7 +199,9 @@ public abstract class SessionTests(GrainsClusterFixture fixture)
         Assert.Equal(missed + 1, after);
         var next = await session.SendWithPositionAsync(Message.FromText(EventNames.RootRoom, "dm-next", id, "bob", "three"));
         Assert.Equal(live + 3, next);
-        Assert.Equal(next, (await edgeB.WaitForAsync(d => d.Connection == id && d.Message.Event == "dm-next")).Position);
+        var nextDelivery = await edgeB.WaitForAsync(d => d.Connection == id && d.Message.Event == "dm-next");
+        Assert.Equal((next, MembershipChange.None), (nextDelivery.Position, nextDelivery.Change));
+        Assert.True(edgeB.IndexOf(nextDelivery) > edgeB.IndexOf(replayed[^1]));
 
         // The old edge gets none of it; the watcher heard of no leave and no join.
         var marker = await watcherEdge.WaitForRoomEventAsync(room1, "after");
@@ -226,12 +229,14 @@ public abstract class SessionTests(GrainsClusterFixture fixture)
         await session.SuspendAsync(start.Attachment);
 
         var resumed = await Grains.ResumeSessionAsync(start.Token, "alice", edgeA.Id, first - 5);
-        Assert.False(resumed.Direct!.Complete);
-        Assert.Equal([first], resumed.Direct.Frames.Select(f => f.Position));
+        Assert.False(resumed.Direct);
+        Assert.DoesNotContain(edgeA.Received, d => d.Change == MembershipChange.Replayed);
 
         var beyond = await Grains.ResumeSessionAsync(resumed.Session!.Token, "alice", edgeA.Id, first + 5);
-        Assert.False(beyond.Direct!.Complete);
-        Assert.Empty(beyond.Direct.Frames);
+        Assert.False(beyond.Direct);
+
+        var upToDate = await Grains.ResumeSessionAsync(beyond.Session!.Token, "alice", edgeA.Id, first);
+        Assert.True(upToDate.Direct);
     }
 
     [Fact]
@@ -246,10 +251,15 @@ public abstract class SessionTests(GrainsClusterFixture fixture)
         var session = Grains.GetConnection(id);
         await session.JoinAsync(room);
 
-        var resumed = await Grains.ResumeSessionAsync(start.Token, "alice", edgeB.Id, 0);
+        var resumed = await Grains.ResumeSessionAsync(start.Token, "alice", edgeB.Id, null);
         Assert.Equal(ResumeOutcome.Resumed, resumed.Outcome);
         Assert.True(resumed.PreviousSocketOpen);
         Assert.Equal(edgeA.Id, resumed.PreviousEdgeId);
+
+        // The old socket's edge is told to close it; the new edge is not.
+        var superseded = await edgeA.WaitForAsync(d => d.Change == MembershipChange.Superseded);
+        Assert.Equal((id, EventNames.RootRoom), (superseded.Connection, superseded.Message.Room));
+        Assert.DoesNotContain(edgeB.Received, d => d.Change == MembershipChange.Superseded);
 
         // The old socket ends afterwards (closed with 4001, or it drops): the session has moved on.
         Assert.False(await session.SuspendAsync(start.Attachment));
@@ -306,7 +316,9 @@ public abstract class SessionTests(GrainsClusterFixture fixture)
         var resumed = await Grains.ResumeSessionAsync(start.Token, "alice", living.Id, sent - 1);
         Assert.Equal(ResumeOutcome.Resumed, resumed.Outcome);
         Assert.False(resumed.PreviousSocketOpen);
-        Assert.Equal(["kept"], resumed.Direct!.Frames.Select(f => f.Message.PayloadText));
+        Assert.True(resumed.Direct);
+        Assert.Equal(MembershipChange.Replayed, (await living.WaitForAsync(d => d.Connection == id && d.Message.PayloadText == "kept")).Change);
+        Assert.DoesNotContain(dying.Received, d => d.Change == MembershipChange.Superseded);
         Assert.DoesNotContain(living.Received, d => d.Message.Event == EventNames.MemberLeft && d.Message.PayloadText == id);
         Assert.Equal(living.Id, (await Grains.GetConnection(id).GetInfoAsync())!.EdgeId);
         await Grains.GetConnection(id).CloseAsync();
