@@ -4,6 +4,7 @@ using Orleans.Streams;
 using WsRooms.Delivery;
 using WsRooms.Edge.Connections;
 using WsRooms.Edge.Observability;
+using WsRooms.Edge.Sessions;
 
 namespace WsRooms.Edge.Delivery;
 
@@ -99,12 +100,22 @@ internal sealed partial class EdgeStreamSubscriber(
         var message = delivery.Message;
         if (delivery.Connection is null)
         {
-            // Encoded once; every recipient's queue holds the same bytes.
-            registry.FanOut(message.Room, delivery.ExceptConnection, message.ToBytes());
+            // Encoded once per version; every recipient's queue holds the same bytes.
+            registry.FanOut(message, delivery.ExceptConnection, delivery.Position);
             return;
         }
 
-        if (!registry.TryGet(delivery.Connection, out var connection))
+        if (delivery.Change == MembershipChange.Superseded)
+        {
+            // The session resumed on another socket: the older one here goes (4001), and its ending leaves the
+            // session alone; a resume socket of it waiting here takes over.
+            registry.Supersede(delivery.Connection);
+            return;
+        }
+
+        registry.TryGet(delivery.Connection, out var current);
+        registry.TryGetResuming(delivery.Connection, out var resuming);
+        if (ResumeRouting.Target(delivery.Change, current, resuming) is not { } connection)
         {
             metrics.Dropped(DropReasons.UnknownConnection);
             return; // it has gone; at most once
@@ -120,13 +131,25 @@ internal sealed partial class EdgeStreamSubscriber(
                 registry.Left(connection, message.Room);
                 break;
             case MembershipChange.Moved:
-                // A resumed session's room now routes here: the room's next frames must reach it. The client was
-                // told nothing of the move, so nothing goes to the socket.
+                // A resumed session's room now routes here, to its resuming socket: the room's next frames must reach
+                // it, and no longer an older socket of it here. The client was told nothing of the move.
                 registry.Joined(connection, message.Room);
+                if (current is not null && current != connection)
+                {
+                    registry.Left(current, message.Room);
+                }
+
                 return;
         }
 
-        connection.TrySend(message.ToBytes());
+        if (delivery.Position > 0 && message.Dst.Length == 0)
+        {
+            // A room's frame to one connection: a join_ack, or a history or replay frame, each at its position.
+            connection.TrySendLogged(message, delivery.Position);
+            return;
+        }
+
+        connection.TrySend(message, delivery.Position);
     }
 
     public Task OnErrorAsync(Exception ex)
