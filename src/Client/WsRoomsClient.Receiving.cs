@@ -121,9 +121,9 @@ public sealed partial class WsRoomsClient
             // CloseAsync or DisposeAsync: a normal ending.
             return new SocketEnding(false, socket.CloseStatus, socket.CloseStatusDescription, null);
         }
-        catch (Exception e) when (e is WebSocketException or ObjectDisposedException or IOException)
+        catch (Exception e) when (e is WebSocketException or ObjectDisposedException or IOException or OperationCanceledException)
         {
-            // No closing handshake: the network or the edge host went away, which a v2 session survives.
+            // No closing handshake (an aborted socket's pending read ends as cancelled): the network or the edge host went away, which a v2 session survives.
             return new SocketEnding(true, socket.CloseStatus, socket.CloseStatusDescription, e);
         }
     }

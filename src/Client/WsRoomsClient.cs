@@ -449,6 +449,9 @@ public sealed partial class WsRoomsClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Drops the current socket with no closing handshake, as a network failure would (for tests of the resume).</summary>
+    internal void AbortSocket() => Volatile.Read(ref _socket).Abort();
+
     private void ThrowIfClosed()
     {
         if (Volatile.Read(ref _closedError) is { } closed)
