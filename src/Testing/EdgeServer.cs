@@ -77,6 +77,14 @@ public sealed class EdgeServer : IAsyncDisposable
     public Task<TestClient> ConnectAsync(bool read = true, Action<ClientWebSocketOptions>? configure = null) =>
         TestClient.ConnectAsync(WebSocketUri, read, configure);
 
+    /// <summary>Connects a v2 <see cref="TestClient"/> as a fresh session: it waits for root's join_ack and <c>wsrooms.session</c>.</summary>
+    public Task<TestClient> ConnectV2Async(Action<ClientWebSocketOptions>? configure = null) =>
+        TestClient.ConnectV2Async(WebSocketUri, configure);
+
+    /// <summary>Resumes a v2 session on this edge host with <paramref name="payload"/> (see <see cref="TestClient.ResumeAsync"/>).</summary>
+    public Task<TestClient> ResumeAsync(ResumePayload payload, Action<ClientWebSocketOptions>? configure = null) =>
+        TestClient.ResumeAsync(WebSocketUri, payload, configure);
+
     /// <summary>Stops the edge host gracefully: it drains, and every client gets 1001.</summary>
     public Task StopAsync() => _app.StopAsync();
 

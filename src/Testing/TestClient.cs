@@ -7,26 +7,35 @@ using WsRooms.Protocol;
 namespace WsRooms.Testing;
 
 /// <summary>
-/// A real WebSocket client speaking the v1 protocol (docs/protocol.md) the way the browser client does: it takes its
-/// id from root's join_ack and joins with <c>(room, "join", id, id, id)</c>. Every frame received is queued for the
-/// test to wait on; nothing here sleeps. A wait that runs out throws <see cref="TimeoutException"/>, a frame that is not
-/// valid throws <see cref="InvalidDataException"/>.
+/// A real WebSocket client speaking the protocol (docs/protocol.md) the way the browser client does: it takes its
+/// id from root's join_ack and joins with <c>(room, "join", id, id, id)</c>. It speaks v1 unless connected with
+/// <see cref="ConnectV2Async"/>, <see cref="OpenV2Async"/> or <see cref="ResumeAsync"/> (the v2 part is in
+/// TestClient.V2.cs). Every frame received is queued for the test to wait on; nothing here sleeps. A wait that runs
+/// out throws <see cref="TimeoutException"/>, a frame that is not valid throws <see cref="InvalidDataException"/>.
 /// </summary>
-public sealed class TestClient : IAsyncDisposable
+public sealed partial class TestClient : IAsyncDisposable
 {
     /// <summary>How long a connect, a send or a wait takes at most unless told otherwise.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
     private readonly ClientWebSocket _socket = new();
-    private readonly Channel<Message> _received = Channel.CreateUnbounded<Message>();
+    private readonly Channel<ReceivedFrame> _received = Channel.CreateUnbounded<ReceivedFrame>();
     private readonly TaskCompletionSource<WebSocketCloseStatus?> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _sendGate = new(1, 1);
     private Task _receiving = Task.CompletedTask;
     private volatile TaskCompletionSource _readGate = CompletedGate();
 
-    private TestClient()
+    private TestClient(ProtocolVersion version = ProtocolVersion.V1)
     {
+        Version = version;
+        if (version == ProtocolVersion.V2)
+        {
+            _socket.Options.AddSubProtocol(V2SubProtocol);
+        }
     }
+
+    /// <summary>The protocol version this client speaks: v1, or v2 when the server selected <see cref="V2SubProtocol"/>.</summary>
+    public ProtocolVersion Version { get; }
 
     /// <summary>This client's id, from root's join_ack.</summary>
     public string Id { get; private set; } = "";
@@ -108,18 +117,14 @@ public sealed class TestClient : IAsyncDisposable
                     break;
                 }
 
-                var error = Message.TryParse(buffer.AsSpan(0, length), FrameLimits.Default, out var message);
-                if (error != FrameError.None)
-                {
-                    throw new InvalidDataException($"Client {Id}: the server sent a frame that does not parse ({error}).");
-                }
-
+                var frame = Parse(buffer.AsSpan(0, length));
                 if (FirstFrame is null && Id.Length == 0)
                 {
-                    FirstFrame = message;
+                    FirstFrame = frame.Message;
                 }
 
-                _received.Writer.TryWrite(message!);
+                Track(frame);
+                _received.Writer.TryWrite(frame);
             }
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
@@ -140,8 +145,8 @@ public sealed class TestClient : IAsyncDisposable
 
     // ----- sending -----
 
-    /// <summary>Sends <paramref name="message"/> as one binary frame.</summary>
-    public async Task SendAsync(Message message) => await SendRawAsync(message.ToBytes());
+    /// <summary>Sends <paramref name="message"/> as one binary frame of this client's version (v2: with an empty meta).</summary>
+    public async Task SendAsync(Message message) => await SendAsync(message, ReadOnlyMemory<byte>.Empty);
 
     /// <summary>Sends a frame with a UTF-8 text payload; src is this client's id unless given.</summary>
     public Task SendAsync(string room, string @event, string payload = "", string dst = "", string? src = null) =>
@@ -166,10 +171,13 @@ public sealed class TestClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Joins <paramref name="room"/> as the browser client does, waits for the join_ack and returns the members it lists.</summary>
+    /// <summary>
+    /// Joins <paramref name="room"/> as the browser client does, waits for the join_ack and returns the members it lists.
+    /// A v2 client joins with an empty payload (no history), since a v2 join's payload is read as a history request.
+    /// </summary>
     public async Task<string[]> JoinAsync(string room)
     {
-        await SendAsync(Message.FromText(room, EventNames.Join, Id, Id, Id));
+        await SendAsync(Message.FromText(room, EventNames.Join, Id, Id, Version == ProtocolVersion.V2 ? "" : Id));
         var ack = await WaitForAsync(m => m.Room == room && m.Event == EventNames.JoinAck);
         if (ack.Src != Id)
         {
@@ -193,7 +201,10 @@ public sealed class TestClient : IAsyncDisposable
     // ----- receiving -----
 
     /// <summary>The next frame, whatever it is.</summary>
-    public async Task<Message> NextAsync(TimeSpan? timeout = null)
+    public async Task<Message> NextAsync(TimeSpan? timeout = null) => (await NextFrameAsync(timeout)).Message;
+
+    /// <summary>The next frame, whatever it is, with its meta and position.</summary>
+    public async Task<ReceivedFrame> NextFrameAsync(TimeSpan? timeout = null)
     {
         using var cts = new CancellationTokenSource(timeout ?? DefaultTimeout);
         try
@@ -215,7 +226,15 @@ public sealed class TestClient : IAsyncDisposable
     }
 
     /// <summary>Skips frames until one matches.</summary>
-    public async Task<Message> WaitForAsync(Func<Message, bool> match, TimeSpan? timeout = null)
+    public async Task<Message> WaitForAsync(Func<Message, bool> match, TimeSpan? timeout = null) =>
+        (await WaitForFrameAsync(frame => match(frame.Message), timeout)).Message;
+
+    /// <summary>Skips frames until <paramref name="event"/> in <paramref name="room"/> arrives, and returns it with its position.</summary>
+    public Task<ReceivedFrame> WaitForFrameAsync(string room, string @event, TimeSpan? timeout = null) =>
+        WaitForFrameAsync(frame => frame.Is(room, @event), timeout);
+
+    /// <summary>Skips frames until one matches, and returns it with its meta and position.</summary>
+    public async Task<ReceivedFrame> WaitForFrameAsync(Func<ReceivedFrame, bool> match, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
         while (true)
@@ -226,10 +245,10 @@ public sealed class TestClient : IAsyncDisposable
                 throw new TimeoutException($"Client {Id}: the expected frame did not arrive.");
             }
 
-            var message = await NextAsync(left);
-            if (match(message))
+            var frame = await NextFrameAsync(left);
+            if (match(frame))
             {
-                return message;
+                return frame;
             }
         }
     }
@@ -238,9 +257,13 @@ public sealed class TestClient : IAsyncDisposable
     /// Every frame that arrived before the first one matching <paramref name="marker"/>: the way to show that nobody
     /// else was told, without sleeping. The caller sends a marker frame down the same path first.
     /// </summary>
-    public async Task<List<Message>> CollectUntilAsync(Func<Message, bool> marker, TimeSpan? timeout = null)
+    public async Task<List<Message>> CollectUntilAsync(Func<Message, bool> marker, TimeSpan? timeout = null) =>
+        [.. (await CollectFramesUntilAsync(frame => marker(frame.Message), timeout)).Select(frame => frame.Message)];
+
+    /// <summary>As <see cref="CollectUntilAsync"/>, with each frame's meta and position.</summary>
+    public async Task<List<ReceivedFrame>> CollectFramesUntilAsync(Func<ReceivedFrame, bool> marker, TimeSpan? timeout = null)
     {
-        var seen = new List<Message>();
+        var seen = new List<ReceivedFrame>();
         var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
         while (true)
         {
@@ -250,13 +273,13 @@ public sealed class TestClient : IAsyncDisposable
                 throw new TimeoutException($"Client {Id}: the marker frame did not arrive.");
             }
 
-            var message = await NextAsync(left);
-            if (marker(message))
+            var frame = await NextFrameAsync(left);
+            if (marker(frame))
             {
                 return seen;
             }
 
-            seen.Add(message);
+            seen.Add(frame);
         }
     }
 
@@ -264,7 +287,7 @@ public sealed class TestClient : IAsyncDisposable
     public async Task<WebSocketCloseStatus?> WaitForCloseAsync(TimeSpan? timeout = null) =>
         await _closed.Task.WaitAsync(timeout ?? DefaultTimeout);
 
-    /// <summary>Closes the connection (normal closure) if it is open, and stops reading.</summary>
+    /// <summary>Closes the connection (normal closure) if it is open, and stops reading. A v2 session ends with it.</summary>
     public async ValueTask DisposeAsync()
     {
         try
