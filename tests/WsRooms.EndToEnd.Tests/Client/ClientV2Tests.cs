@@ -106,6 +106,56 @@ public sealed class ClientV2Tests(EdgeClusterFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task AnAbortedSocketResumesOnTheOtherEdgeWithEveryFrameOnce()
+    {
+        var room = TestNames.Room();
+        var resumed = new TaskCompletionSource<WsRoomsResume>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var a = await WsRoomsClient.ConnectAsync(EdgeA, new WsRoomsClientOptions
+        {
+            ResumeUris = [EdgeA, EdgeB],
+            OnResumed = r => resumed.TrySetResult(r),
+        });
+        await using var b = await WsRoomsClient.ConnectAsync(EdgeB);
+        await a.JoinAsync(room);
+        await b.JoinAsync(room);
+        await NextAsync(a, f => f.Message.Event == EventNames.NewMember);
+        var id = a.Id;
+        await b.PublishAsync(room, "n", "0");
+        await NextAsync(a, f => f.Message.Event == "n");
+
+        a.AbortSocket();
+        // While a is away: b publishes, and a sends (queued or lost with the socket; either way sent again).
+        for (var i = 1; i <= 5; i++)
+        {
+            await b.PublishAsync(room, "n", i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        await a.SendAsync(room, "from-a", "queued");
+
+        var resume = await resumed.Task.WaitAsync(Timeout);
+        Assert.True(resume.Resumed);
+        Assert.Equal(EdgeB, resume.Uri);
+        Assert.Equal((id, id), (resume.Id, a.Id));
+        Assert.True(resume.Rooms[room]);
+
+        for (var i = 1; i <= 5; i++)
+        {
+            var frame = await NextAsync(a, f => f.Message.Event == "n");
+            Assert.Equal(i.ToString(System.Globalization.CultureInfo.InvariantCulture), frame.Message.PayloadText);
+        }
+
+        var fromA = await NextAsync(b, f => f.Message.Event == "from-a");
+        Assert.Equal((a.Id, "queued"), (fromA.Message.Src, fromA.Message.PayloadText));
+
+        // One more round trip both ways after the resume: nothing of before comes twice.
+        var after = await a.PublishAsync(room, "from-a", "after");
+        var next = await NextAsync(b, f => f.Message.Event == "from-a");
+        Assert.Equal(("after", after), (next.Message.PayloadText, next.Position));
+        await b.PublishAsync(room, "n", "6");
+        Assert.Equal("6", (await NextAsync(a, f => f.Message.Event == "n")).Message.PayloadText);
+    }
+
     // Skips frames until one matches; a timeout is a failure, never a sleep.
     private static async Task<WsRoomsFrame> NextAsync(WsRoomsClient client, Func<WsRoomsFrame, bool> match)
     {
