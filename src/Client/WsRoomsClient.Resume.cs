@@ -58,7 +58,7 @@ public sealed partial class WsRoomsClient
             {
                 handshake = await HandshakeAsync(uri, buffer).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is WebSocketException or IOException or InvalidDataException or HttpRequestException or
+            catch (Exception e) when (e is WebSocketException or IOException or InvalidDataException or HttpRequestException or JsonException or
                                           WsRoomsConnectionClosedException or TimeoutException ||
                                       (e is OperationCanceledException && !_stopping.IsCancellationRequested))
             {
