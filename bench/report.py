@@ -16,6 +16,7 @@ def find(label, scenario, **shape):
 
 
 WS, PEER, SPLIT, FLOOR = "1 silo + 1 edge", "socket.io 1 process", "1 silo + 2 edges", "aspnetcore floor"
+WS2 = "1 silo + 1 edge, v2"
 
 
 def get(r, *path):
@@ -105,6 +106,21 @@ rc = ratio(c2, c1)
 target("2 edges, room split: every message delivered", x_split is not None and get(x_split, "lost") == 0 and get(x_split, "duplicated") == 0,
        f"lost {get(x_split, 'lost')}, duplicated {get(x_split, 'duplicated')}")
 target("2 edges: cost per delivery ≤ 1.3× single edge", rc is not None and rc <= 1.3, f"{fmt(c2)} vs {fmt(c1)} µs = {fmt(rc)}×")
+
+# v2 members against v1 members, same stack (the Socket.IO column holds v1 here, the ratio is v2 ÷ v1)
+v2_max, v2_10, v2_1k = find(WS2, "fanout-max"), find(WS2, "fanout", rooms=10, members=50), find(WS2, "fanout", rooms=1, members=1000)
+f_ws_10 = find(WS, "fanout", rooms=10, members=50)
+row("v2 members (v2 | v1 | v2 ÷ v1): fanout-max 1×1000 deliveries/s", get(v2_max, "deliveries_per_s"), get(fm_ws, "deliveries_per_s"))
+row("  … v2: fanout 10×50 p50 (ms)", get(v2_10, "latency_ms", "p50"), get(f_ws_10, "latency_ms", "p50"))
+row("  … v2: fanout 10×50 p99 (ms)", get(v2_10, "latency_ms", "p99"), get(f_ws_10, "latency_ms", "p99"))
+row("  … v2: fanout 1×1000 at 40/s server CPU µs per delivery", get(v2_1k, "server_cpu_us_per_delivery"), get(x_ws, "server_cpu_us_per_delivery"))
+row("  … v2: lost (10×50, 1×1000)", (get(v2_10, "lost") or 0) + (get(v2_1k, "lost") or 0) if v2_10 or v2_1k else None,
+    (get(f_ws_10, "lost") or 0) + (get(x_ws, "lost") or 0) if f_ws_10 or x_ws else None)
+r_v2 = ratio(get(v2_max, "deliveries_per_s"), get(fm_ws, "deliveries_per_s"))
+target("fanout-max: v2 members ≥ 0.9× v1", r_v2 is not None and r_v2 >= 0.9, f"{fmt(r_v2)}×" if r_v2 else "no v2 run, or a run had no passing step")
+r_v2cpu = ratio(get(x_ws, "server_cpu_us_per_delivery"), get(v2_1k, "server_cpu_us_per_delivery"))
+target("fanout 1×1000 at 40/s: v2 CPU per delivery ≤ v1 ÷ 0.9", r_v2cpu is not None and r_v2cpu >= 0.9,
+       f"{fmt(get(v2_1k, 'server_cpu_us_per_delivery'))} vs {fmt(get(x_ws, 'server_cpu_us_per_delivery'))} µs")
 
 # connect
 c_ws, c_peer = (find(l, "connect") for l in (WS, PEER))

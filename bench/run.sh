@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole WsRooms-vs-Socket.IO comparison (bench/README.md), from one command:
 #   1. builds (Release) the silo, the edge host and the load generator; npm ci for the Socket.IO peer
-#   2. 1 silo + 1 edge:  connect, fanout, fanout-max, direct, churn, fanout 1x1000 at a fixed rate
+#   2. 1 silo + 1 edge:  connect, fanout, fanout-max, direct, churn, fanout 1x1000 at a fixed rate; then the fanouts
+#      and fanout-max again with wsrooms.v2 members
 #   3. the Socket.IO 4.8 peer (one Node process): the same scenarios
 #   4. 1 silo + 2 edges, every room split across both: fanout 1x1000 at the same fixed rate, fanout-max
 #   5. the ASP.NET Core floor (bench/WsRooms.AspNetCoreFloor: Kestrel's WebSocket with rooms in one process): connect, fanout 10x50
@@ -164,6 +165,12 @@ if part wsrooms; then
   echo "== WsRooms, 1 silo + 1 edge"
   start_stack 1
   scenarios "1 silo + 1 edge" wsrooms --pid edge="${EDGE_PIDS[0]}" --pid silo="$SILO_PID" --url "ws://127.0.0.1:${EDGE_PORTS[0]}/ws"
+  # The same fan-outs with every member on wsrooms.v2, on the same stack right after v1's: v2 against v1.
+  v2=(--label "1 silo + 1 edge, v2" --protocol wsrooms-v2 --pid edge="${EDGE_PIDS[0]}" --pid silo="$SILO_PID" --url "ws://127.0.0.1:${EDGE_PORTS[0]}/ws")
+  gen fanout "${v2[@]}" --rooms 10 --members 50 --publishers 1 --rate 100 --size 256 --duration "$DUR" --warmup "$WARM"
+  gen fanout "${v2[@]}" --rooms 1 --members 1000 --publishers 1 --rate "$FIXED_RATE" --size 256 --duration "$DUR" --warmup "$WARM"
+  gen fanout-max "${v2[@]}" --rooms 1 --members 1000 --publishers 1 --size 256 --start-rate 10 --step-factor 1.2 \
+      --step-duration "$STEP" --max-steps "$STEPS" --warmup "$WARM"
   cleanup
 fi
 

@@ -62,7 +62,8 @@ internal sealed class BenchOptions
 {
     public const string Usage = """
         WsRooms.LoadGen <fanout|fanout-max|direct|connect|churn> [options]
-          --protocol wsrooms|socketio   which protocol to speak (default wsrooms)
+          --protocol wsrooms|wsrooms-v2|socketio
+                                        which protocol to speak (default wsrooms: v1; wsrooms-v2: the wsrooms.v2 subprotocol)
           --url URL                     ws:// endpoint; repeat to spread clients round-robin over edges
           --pid NAME=PID                a server process to meter (CPU, RSS); repeatable
           --label TEXT                  the topology, copied into the result
@@ -121,7 +122,7 @@ internal sealed class BenchOptions
             var v = args[i + 1];
             switch (args[i])
             {
-                case "--protocol": o.Protocol = v is "wsrooms" or "socketio" ? v : throw new ArgumentException("--protocol wsrooms|socketio"); break;
+                case "--protocol": o.Protocol = v is "wsrooms" or "wsrooms-v2" or "socketio" ? v : throw new ArgumentException("--protocol wsrooms|wsrooms-v2|socketio"); break;
                 case "--url": o.Urls.Add(new Uri(v)); break;
                 case "--pid":
                     var parts = v.Split('=', 2);

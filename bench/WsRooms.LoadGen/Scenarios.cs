@@ -251,7 +251,7 @@ internal sealed class Scenarios(BenchOptions options, ProcessMeter meter)
         {
             clients[i] = options.Protocol == "socketio"
                 ? new SocketIoBenchClient(first + i, _stats)
-                : new WsRoomsBenchClient(first + i, _stats);
+                : new WsRoomsBenchClient(first + i, _stats, options.Protocol == "wsrooms-v2");
         }
 
         _clients.AddRange(clients);

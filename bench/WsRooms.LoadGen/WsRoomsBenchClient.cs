@@ -4,11 +4,33 @@ using System.Text;
 
 namespace WsRooms.LoadGen;
 
-/// <summary>The WsRooms wire protocol: binary frames of five length-prefixed fields (docs/protocol.md).</summary>
-internal sealed class WsRoomsBenchClient(int index, DeliveryStats stats) : BenchClient(index, stats)
+/// <summary>
+/// The WsRooms wire protocol: binary frames of five length-prefixed fields, or (v2) the
+/// <c>wsrooms.v2</c> subprotocol's six (the sixth, meta, empty from this client: no message ids, so its broadcasts
+/// are acknowledged without one and the acks are not counted) (docs/protocol.md).
+/// </summary>
+internal sealed class WsRoomsBenchClient : BenchClient
 {
     private const string DataEvent = "m";
+    private const string V2SubProtocol = "wsrooms.v2";
+    private readonly bool _v2;
     private byte[] _sendBuffer = new byte[1024];
+
+    public WsRoomsBenchClient(int index, DeliveryStats stats, bool v2)
+        : base(index, stats)
+    {
+        _v2 = v2;
+        if (v2)
+        {
+            Socket.Options.AddSubProtocol(V2SubProtocol);
+        }
+    }
+
+    protected override ValueTask OnOpenedAsync(CancellationToken cancellationToken) =>
+        // A server that does not select v2 would be measured as v1 under the v2 label.
+        _v2 && Socket.SubProtocol != V2SubProtocol
+            ? throw new InvalidOperationException("the server did not select " + V2SubProtocol)
+            : ValueTask.CompletedTask;
 
     public override ValueTask PublishAsync(string room, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
         SendFrameAsync(room, DataEvent, "", payload.Span, cancellationToken);
@@ -51,7 +73,7 @@ internal sealed class WsRoomsBenchClient(int index, DeliveryStats stats) : Bench
         {
             Acknowledged("l:" + Encoding.UTF8.GetString(frame[room]));
         }
-        else if (!e.SequenceEqual("new_member"u8) && !e.SequenceEqual("member_left"u8))
+        else if (!e.SequenceEqual("new_member"u8) && !e.SequenceEqual("member_left"u8) && !e.StartsWith("wsrooms."u8))
         {
             Stats.Record(Receiver, frame[payload]);
         }
@@ -81,7 +103,7 @@ internal sealed class WsRoomsBenchClient(int index, DeliveryStats stats) : Bench
 
     private ValueTask SendFrameAsync(string room, string @event, string dst, ReadOnlySpan<byte> payload, CancellationToken cancellationToken)
     {
-        var size = 20 + Encoding.UTF8.GetByteCount(room) + Encoding.UTF8.GetByteCount(@event) + Encoding.UTF8.GetByteCount(dst) + payload.Length;
+        var size = (_v2 ? 24 : 20) + Encoding.UTF8.GetByteCount(room) + Encoding.UTF8.GetByteCount(@event) + Encoding.UTF8.GetByteCount(dst) + payload.Length;
         if (_sendBuffer.Length < size)
         {
             _sendBuffer = new byte[size];
@@ -94,6 +116,11 @@ internal sealed class WsRoomsBenchClient(int index, DeliveryStats stats) : Bench
         at = WriteString(span, at, ""); // src: the server writes it
         BinaryPrimitives.WriteUInt32BigEndian(span[at..], (uint)payload.Length);
         payload.CopyTo(span[(at + 4)..]);
+        if (_v2)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(span[(at + 4 + payload.Length)..], 0); // meta: empty
+        }
+
         return Socket.SendAsync(_sendBuffer.AsMemory(0, size), WebSocketMessageType.Binary, true, cancellationToken);
     }
 

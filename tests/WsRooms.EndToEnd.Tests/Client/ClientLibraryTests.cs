@@ -6,7 +6,7 @@ using WsRooms.Grains;
 using WsRooms.Protocol;
 using WsRooms.Testing;
 
-namespace WsRooms.EndToEnd.Tests;
+namespace WsRooms.EndToEnd.Tests.Client;
 
 /// <summary>The .NET client library (src/Client) against two real edge hosts and a two-silo cluster.</summary>
 [Collection(EdgeClusterCollection.Name)]
