@@ -61,6 +61,42 @@ public sealed class DurableRoomLogTests(DurableRoomLogClusterFixture fixture, IT
     }
 
     [Fact]
+    public async Task ADurableRoomAcksABroadcastOnceItIsStored()
+    {
+        await using var edge = await fixture.NewEdgeAsync();
+        var room = TestNames.Room(DurableRoomLogClusterFixture.DurablePrefix);
+        var (id, _) = await Grains.OpenSessionAsync(edge);
+        await Grains.JoinAndWaitAsync(edge, id, room);
+
+        var outcome = await Grains.GetConnection(id).PublishAsync(room, "chat", [], V2Sessions.Mid("m-durable"));
+        var ack = await edge.WaitForAckAsync(id, "m-durable");
+
+        Assert.Equal(outcome.Position, V2Sessions.SeqOf(ack));
+        var tail = await Store.ReadTailAsync(room, 10, CancellationToken.None);
+        Assert.Equal(outcome.Position, tail.LastPosition);
+        Assert.Equal("chat", tail.Frames[^1].Message!.Event);
+    }
+
+    [Fact]
+    public async Task HistoryOnJoinInADurableRoomComesFromTheLogOnceStored()
+    {
+        await using var edge = await fixture.NewEdgeAsync();
+        var room = TestNames.Room(DurableRoomLogClusterFixture.DurablePrefix);
+
+        // Published at once and joined right behind them: the history may hold frames whose write is still under way.
+        var published = await Task.WhenAll(Enumerable.Range(0, 5).Select(i => Grains.GetRoom(room).PublishTextWithPositionAsync("f", $"{i}")));
+        var (id, _) = await Grains.OpenSessionAsync(edge);
+        var joined = await Grains.GetConnection(id).TryJoinWithPositionAsync(room, 0, 0, JoinHistory.Last(3));
+
+        var last = await edge.WaitForAsync(d => d.Connection == id && d.Position == published.Max());
+        var tail = await Store.ReadTailAsync(room, 10, CancellationToken.None);
+        Assert.True(tail.LastPosition >= last.Position, "a history frame reached the edge before it was stored");
+        var marker = await edge.PublishMarkerAsync(room);
+        Assert.Equal(published.Order().TakeLast(3), JoinHistoryTests.AfterLastJoinAck(edge, id, room, marker).Select(d => d.Position));
+        Assert.Equal(published.Max() + 1, joined.Position);
+    }
+
+    [Fact]
     public async Task RetentionDeletesTheOldEndFromStorage()
     {
         var room = TestNames.Room(DurableRoomLogClusterFixture.CountedPrefix);

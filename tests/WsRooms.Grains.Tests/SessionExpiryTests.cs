@@ -54,7 +54,7 @@ public sealed class SessionExpiryTests(ShortGraceClusterFixture fixture)
         }
 
         Assert.Null(await Grains.GetConnection(id).GetInfoAsync());
-        Assert.Equal(ResumeOutcome.UnknownToken, (await Grains.ResumeSessionAsync(start.Token, "alice", edge.Id, 0)).Outcome);
+        Assert.Equal(ResumeOutcome.UnknownToken, (await Grains.ResumeSessionAsync(start.Token, "alice", edge.Id, null)).Outcome);
     }
 
     [Fact]
@@ -73,10 +73,10 @@ public sealed class SessionExpiryTests(ShortGraceClusterFixture fixture)
 
         // Suspended and resumed twice, each within the grace: neither timer may end the session.
         await Grains.GetConnection(id).SuspendAsync(start.Attachment);
-        var resumed = await Grains.ResumeSessionAsync(start.Token, "alice", edgeB.Id, 0);
+        var resumed = await Grains.ResumeSessionAsync(start.Token, "alice", edgeB.Id, null);
         Assert.Equal(ResumeOutcome.Resumed, resumed.Outcome);
         await Grains.GetConnection(id).SuspendAsync(resumed.Session!.Attachment);
-        var again = await Grains.ResumeSessionAsync(resumed.Session.Token, "alice", edgeA.Id, 0);
+        var again = await Grains.ResumeSessionAsync(resumed.Session.Token, "alice", edgeA.Id, null);
         Assert.Equal(ResumeOutcome.Resumed, again.Outcome);
 
         // The marker: a session suspended after both, which expires after both timers would have fired.

@@ -24,4 +24,22 @@ public sealed class SessionOptionsTests
         Assert.True(result.Failed);
         Assert.Equal([expected], result.Failures);
     }
+
+    [Fact]
+    public void BadMidBoundsAreRefusedNamingTheirKeys()
+    {
+        var result = new SessionOptionsValidator().Validate(null, new SessionOptions { MaxMids = 0, MidRetention = TimeSpan.Zero });
+
+        Assert.Equal(
+            ["WsRooms:Sessions:MaxMids must be at least 1 (was 0).", "WsRooms:Sessions:MidRetention must be above 0 (was 00:00:00)."],
+            result.Failures);
+    }
+
+    [Fact]
+    public void TheMidDefaultsAreTheDocumentedOnes()
+    {
+        var options = new SessionOptions();
+        Assert.Equal(4096, options.MaxMids);
+        Assert.Equal(TimeSpan.FromMinutes(10), options.MidRetention);
+    }
 }

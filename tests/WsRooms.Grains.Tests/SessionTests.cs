@@ -39,17 +39,17 @@ public abstract class SessionTests(GrainsClusterFixture fixture)
         var (id, start) = await OpenSessionAsync(edgeA, "alice");
         Assert.True(await Grains.GetConnection(id).SuspendAsync(start.Attachment));
 
-        var first = await Grains.ResumeSessionAsync(start.Token, "alice", edgeB.Id, 0);
+        var first = await Grains.ResumeSessionAsync(start.Token, "alice", edgeB.Id, null);
         Assert.Equal(ResumeOutcome.Resumed, first.Outcome);
         Assert.Equal(id, first.SessionId);
         Assert.NotEqual(start.Token, first.Session!.Token);
         Assert.Equal(start.Attachment + 1, first.Session.Attachment);
 
-        var again = await Grains.ResumeSessionAsync(start.Token, "alice", edgeA.Id, 0);
+        var again = await Grains.ResumeSessionAsync(start.Token, "alice", edgeA.Id, null);
         Assert.Equal(ResumeOutcome.UnknownToken, again.Outcome);
         Assert.Equal(edgeB.Id, (await Grains.GetConnection(id).GetInfoAsync())!.EdgeId);
 
-        var next = await Grains.ResumeSessionAsync(first.Session.Token, "alice", edgeA.Id, 0);
+        var next = await Grains.ResumeSessionAsync(first.Session.Token, "alice", edgeA.Id, null);
         Assert.Equal(ResumeOutcome.Resumed, next.Outcome);
         Assert.Equal(edgeA.Id, (await Grains.GetConnection(id).GetInfoAsync())!.EdgeId);
     }
@@ -62,11 +62,11 @@ public abstract class SessionTests(GrainsClusterFixture fixture)
         var (id, start) = await OpenSessionAsync(edgeA, "alice");
         await Grains.GetConnection(id).SuspendAsync(start.Attachment);
 
-        Assert.Equal(ResumeOutcome.ForeignIdentity, (await Grains.ResumeSessionAsync(start.Token, "mallory", edgeB.Id, 0)).Outcome);
-        Assert.Equal(ResumeOutcome.ForeignIdentity, (await Grains.ResumeSessionAsync(start.Token, "", edgeB.Id, 0)).Outcome);
+        Assert.Equal(ResumeOutcome.ForeignIdentity, (await Grains.ResumeSessionAsync(start.Token, "mallory", edgeB.Id, null)).Outcome);
+        Assert.Equal(ResumeOutcome.ForeignIdentity, (await Grains.ResumeSessionAsync(start.Token, "", edgeB.Id, null)).Outcome);
         Assert.Equal(edgeA.Id, (await Grains.GetConnection(id).GetInfoAsync())!.EdgeId);
 
-        Assert.Equal(ResumeOutcome.Resumed, (await Grains.ResumeSessionAsync(start.Token, "alice", edgeB.Id, 0)).Outcome);
+        Assert.Equal(ResumeOutcome.Resumed, (await Grains.ResumeSessionAsync(start.Token, "alice", edgeB.Id, null)).Outcome);
     }
 
     [Fact]
@@ -77,8 +77,8 @@ public abstract class SessionTests(GrainsClusterFixture fixture)
         var (id, start) = await OpenSessionAsync(edgeA, "");
         await Grains.GetConnection(id).SuspendAsync(start.Attachment);
 
-        Assert.Equal(ResumeOutcome.ForeignIdentity, (await Grains.ResumeSessionAsync(start.Token, "alice", edgeB.Id, 0)).Outcome);
-        Assert.Equal(ResumeOutcome.Resumed, (await Grains.ResumeSessionAsync(start.Token, "", edgeB.Id, 0)).Outcome);
+        Assert.Equal(ResumeOutcome.ForeignIdentity, (await Grains.ResumeSessionAsync(start.Token, "alice", edgeB.Id, null)).Outcome);
+        Assert.Equal(ResumeOutcome.Resumed, (await Grains.ResumeSessionAsync(start.Token, "", edgeB.Id, null)).Outcome);
     }
 
     [Fact]
@@ -105,11 +105,11 @@ public abstract class SessionTests(GrainsClusterFixture fixture)
         ];
         foreach (var token in wrong)
         {
-            Assert.Equal(ResumeOutcome.UnknownToken, (await Grains.ResumeSessionAsync(token, "alice", edge.Id, 0)).Outcome);
+            Assert.Equal(ResumeOutcome.UnknownToken, (await Grains.ResumeSessionAsync(token, "alice", edge.Id, null)).Outcome);
         }
 
         // None of that spent the real token.
-        Assert.Equal(ResumeOutcome.Resumed, (await Grains.ResumeSessionAsync(start.Token, "alice", edge.Id, 0)).Outcome);
+        Assert.Equal(ResumeOutcome.Resumed, (await Grains.ResumeSessionAsync(start.Token, "alice", edge.Id, null)).Outcome);
     }
 
     [Fact]
@@ -172,24 +172,18 @@ public abstract class SessionTests(GrainsClusterFixture fixture)
         Assert.Equal(edgeA.Id, resumed.PreviousEdgeId);
         Assert.False(resumed.PreviousSocketOpen);
         Assert.Equal(new[] { room1, room2 }.Order(StringComparer.Ordinal), resumed.Rooms!.Keys.Order(StringComparer.Ordinal));
-        Assert.Equal(missed, resumed.Rooms[room1]);
 
-        // The direct log: exactly what was sent while away, in order, with its positions.
-        Assert.True(resumed.Direct!.Complete);
-        Assert.Equal(away, resumed.Direct.Frames.Select(f => f.Position));
-        Assert.Equal(["one", "two"], resumed.Direct.Frames.Select(f => f.Message.PayloadText));
+        // The client named no room position: no room is replayed. The direct log reaches back to what it named.
+        Assert.All(resumed.Rooms.Values, Assert.False);
+        Assert.True(resumed.Direct);
         Assert.DoesNotContain(edgeA.Received, d => d.Message.Event == "dm-away");
-        Assert.DoesNotContain(edgeB.Received, d => d.Message.Event == "dm-away");
 
-        // The room replay is the log up to the move; the new edge learned of the move in each room.
-        var replay = await Grains.GetRoom(room1).GetHistorySinceAsync(missed - 1, resumed.Rooms[room1] + 1);
-        Assert.True(replay.Complete);
-        Assert.Equal("missed", Assert.Single(replay.Frames).Message.Event);
+        // The new edge learned of the move in each room, at the room's last position.
         foreach (var room in new[] { room1, room2 })
         {
             var moved = await edgeB.WaitForConnectionEventAsync(id, room, EventNames.JoinAck);
             Assert.Equal(MembershipChange.Moved, moved.Change);
-            Assert.Equal(resumed.Rooms[room], moved.Position);
+            Assert.Equal(room == room1 ? missed : (await Grains.GetRoom(room).GetHistoryAsync(0)).LastPosition, moved.Position);
         }
 
         // Live now goes to the new edge: room frames and direct messages alike.
@@ -226,12 +220,13 @@ public abstract class SessionTests(GrainsClusterFixture fixture)
         await session.SuspendAsync(start.Attachment);
 
         var resumed = await Grains.ResumeSessionAsync(start.Token, "alice", edgeA.Id, first - 5);
-        Assert.False(resumed.Direct!.Complete);
-        Assert.Equal([first], resumed.Direct.Frames.Select(f => f.Position));
+        Assert.False(resumed.Direct);
 
         var beyond = await Grains.ResumeSessionAsync(resumed.Session!.Token, "alice", edgeA.Id, first + 5);
-        Assert.False(beyond.Direct!.Complete);
-        Assert.Empty(beyond.Direct.Frames);
+        Assert.False(beyond.Direct);
+
+        var upToDate = await Grains.ResumeSessionAsync(beyond.Session!.Token, "alice", edgeA.Id, first);
+        Assert.True(upToDate.Direct);
     }
 
     [Fact]
@@ -246,7 +241,7 @@ public abstract class SessionTests(GrainsClusterFixture fixture)
         var session = Grains.GetConnection(id);
         await session.JoinAsync(room);
 
-        var resumed = await Grains.ResumeSessionAsync(start.Token, "alice", edgeB.Id, 0);
+        var resumed = await Grains.ResumeSessionAsync(start.Token, "alice", edgeB.Id, null);
         Assert.Equal(ResumeOutcome.Resumed, resumed.Outcome);
         Assert.True(resumed.PreviousSocketOpen);
         Assert.Equal(edgeA.Id, resumed.PreviousEdgeId);
@@ -306,7 +301,7 @@ public abstract class SessionTests(GrainsClusterFixture fixture)
         var resumed = await Grains.ResumeSessionAsync(start.Token, "alice", living.Id, sent - 1);
         Assert.Equal(ResumeOutcome.Resumed, resumed.Outcome);
         Assert.False(resumed.PreviousSocketOpen);
-        Assert.Equal(["kept"], resumed.Direct!.Frames.Select(f => f.Message.PayloadText));
+        Assert.True(resumed.Direct);
         Assert.DoesNotContain(living.Received, d => d.Message.Event == EventNames.MemberLeft && d.Message.PayloadText == id);
         Assert.Equal(living.Id, (await Grains.GetConnection(id).GetInfoAsync())!.EdgeId);
         await Grains.GetConnection(id).CloseAsync();

@@ -20,7 +20,7 @@ internal sealed partial class ConnectionDrain(
         Log.Draining(logger, connections.Length);
         foreach (var connection in connections)
         {
-            connection.BeginClose(CloseCodes.ShuttingDown, "server shutting down");
+            connection.BeginClose(CloseCodes.ShuttingDown, "server shutting down", suspends: true);
         }
 
         try

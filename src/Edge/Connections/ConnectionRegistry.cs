@@ -76,17 +76,26 @@ internal sealed class ConnectionRegistry(IOptions<WsRoomsEdgeOptions> options)
     }
 
     /// <summary>
-    /// Sends one encoded frame to every local member of <paramref name="room"/> except <paramref name="except"/>.
-    /// On root without presence every connection is a member. Returns how many connections took it.
+    /// Sends one encoded v1 frame to every local member of <paramref name="room"/> except <paramref name="except"/>
+    /// (v2 members get it with an empty meta, encoded once for all of them). On root without presence every
+    /// connection is a member. Returns how many connections took it.
     /// </summary>
-    public int FanOut(string room, string? except, ReadOnlyMemory<byte> frame)
+    public int FanOut(string room, string? except, ReadOnlyMemory<byte> frame) => FanOut(room, except, new RoomFrame(frame));
+
+    /// <summary>
+    /// Sends <paramref name="message"/> at <paramref name="position"/> (0: none) to every local member of its room
+    /// except <paramref name="except"/>: one v1 encoding, and one v2 encoding only if a v2 member is there.
+    /// </summary>
+    public int FanOut(Message message, string? except, long position) => FanOut(message.Room, except, new RoomFrame(message, position));
+
+    private int FanOut(string room, string? except, RoomFrame frame)
     {
         var sent = 0;
         if (!_rootPresence && room == EventNames.RootRoom)
         {
             foreach (var connection in _connections.Values)
             {
-                if (connection.Id != except && connection.TrySend(frame))
+                if (connection.Id != except && connection.TrySendEncoded(frame.For(connection.IsV2)))
                 {
                     sent++;
                 }
@@ -103,7 +112,7 @@ internal sealed class ConnectionRegistry(IOptions<WsRoomsEdgeOptions> options)
         // A snapshot array: iterating it allocates nothing, and joins/leaves during the loop don't disturb it.
         foreach (var connection in members.Snapshot)
         {
-            if (connection.Id != except && connection.TrySend(frame))
+            if (connection.Id != except && connection.TrySendEncoded(frame.For(connection.IsV2)))
             {
                 sent++;
             }

@@ -30,7 +30,14 @@ internal sealed partial class EdgeConnection
     /// others get member_left at once, not after the handshake), then close the socket with <paramref name="status"/>.
     /// Only the first call counts.
     /// </summary>
-    public void BeginClose(WebSocketCloseStatus status, string reason)
+    /// <param name="status">The close code.</param>
+    /// <param name="reason">The close frame's reason text.</param>
+    /// <param name="suspends">
+    /// On a v2 connection, whether this ending suspends the session rather than ending it (docs/protocol.md,
+    /// "Suspension"): true for an ending without a closing handshake and for the server's own 1001, 1012, 1013 and
+    /// 4001. Carried apart from the code because 1011 covers both a lost socket and a real error. Ignored on v1.
+    /// </param>
+    public void BeginClose(WebSocketCloseStatus status, string reason, bool suspends = false)
     {
         lock (_gate)
         {
@@ -42,6 +49,11 @@ internal sealed partial class EdgeConnection
             Volatile.Write(ref _closing, 1);
             _closeStatus = status;
             _closeReason = reason;
+            if (Session is { } session)
+            {
+                session.Suspends = suspends;
+            }
+
             _sendEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             // The bound on the close handshake, from now: a peer that neither reads our frames nor answers the close
             // is aborted, which also ends a receive or a send that waits on it.
@@ -77,7 +89,7 @@ internal sealed partial class EdgeConnection
 
     private void Abort()
     {
-        BeginClose(CloseCodes.InternalError, "aborted");
+        BeginClose(CloseCodes.InternalError, "aborted", suspends: true);
         // Aborts the request under the socket too (ASP.NET Core's WebSocket middleware does): a pending receive or
         // send ends at once, and the request's abort token, which handlers hold, fires.
         _socket.Abort();
@@ -85,6 +97,7 @@ internal sealed partial class EdgeConnection
 
     private async Task LeaveClusterAsync()
     {
+        Task? leave = null;
         lock (_gate)
         {
             // _closing is set, so nothing registers it from here on: a connection the cluster never heard of has
@@ -93,11 +106,17 @@ internal sealed partial class EdgeConnection
             {
                 return;
             }
+
+            // A session is told which socket ended (its attachment), so the end of a socket it has left changes nothing.
+            if (Session is { IsAttached: true } session)
+            {
+                leave = session.Suspends ? Grain.SuspendAsync(session.Attachment) : Grain.CloseSessionAsync(session.Attachment);
+            }
         }
 
         try
         {
-            await Grain.CloseAsync().WaitAsync(_options.GrainCallTimeout).ConfigureAwait(false);
+            await (leave ?? Grain.CloseAsync()).WaitAsync(_options.GrainCallTimeout).ConfigureAwait(false);
         }
         catch (Exception e)
         {

@@ -27,5 +27,8 @@ internal sealed partial class EdgeConnection
 
         [LoggerMessage(EventId = 1106, Level = LogLevel.Error, Message = "Sending to connection {ConnectionId} failed")]
         public static partial void SendFailed(ILogger logger, string connectionId, Exception exception);
+
+        [LoggerMessage(EventId = 1107, Level = LogLevel.Error, Message = "The session of v2 connection {ConnectionId} could not be opened in the cluster")]
+        public static partial void SessionOpenFailed(ILogger logger, string connectionId, Exception exception);
     }
 }

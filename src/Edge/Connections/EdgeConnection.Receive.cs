@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using WsRooms.Edge.Observability;
+using WsRooms.Edge.Sessions;
 using WsRooms.Protocol;
 
 namespace WsRooms.Edge.Connections;
@@ -98,8 +99,8 @@ internal sealed partial class EdgeConnection
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
         {
-            // The peer vanished, the keepalive timed out, or we aborted: all normal endings.
-            BeginClose(CloseCodes.InternalError, "connection lost");
+            // The peer vanished, the keepalive timed out, or we aborted: all normal endings, which suspend a session.
+            BeginClose(CloseCodes.InternalError, "connection lost", suspends: true);
         }
         finally
         {
@@ -183,7 +184,16 @@ internal sealed partial class EdgeConnection
             return;
         }
 
-        var error = Message.TryParse(frame.Span, _options.Limits, out var message);
+        Message? message;
+        byte[] mid = [];
+        var error = Session is null
+            ? Message.TryParse(frame.Span, _options.Limits, out message)
+            : Message.TryParse(frame.Span, _options.Limits, ProtocolVersion.V2, out message, out mid);
+        if (error == FrameError.None && mid.Length > 0)
+        {
+            error = MessageIds.Check(mid);
+        }
+
         if (error != FrameError.None)
         {
             Log.MalformedFrame(_logger, Id, error);
@@ -193,7 +203,7 @@ internal sealed partial class EdgeConnection
 
         try
         {
-            await _dispatcher.DispatchAsync(this, message!, _requestAborted).WaitAsync(_options.GrainCallTimeout).ConfigureAwait(false);
+            await _dispatcher.DispatchAsync(this, message!, mid, _requestAborted).WaitAsync(_options.GrainCallTimeout).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !_requestAborted.IsCancellationRequested)
         {

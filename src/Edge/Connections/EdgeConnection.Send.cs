@@ -33,6 +33,10 @@ internal sealed partial class EdgeConnection
                     }
 
                     frame = _queue.Dequeue();
+                    if (Session is { QueueAllowance: > 0 } session)
+                    {
+                        session.QueueAllowance--;
+                    }
                 }
 
                 await _socket.SendAsync(frame, WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
@@ -48,7 +52,7 @@ internal sealed partial class EdgeConnection
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
         {
-            BeginClose(CloseCodes.InternalError, "connection lost");
+            BeginClose(CloseCodes.InternalError, "connection lost", suspends: true);
         }
         catch (Exception e)
         {

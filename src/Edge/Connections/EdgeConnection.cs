@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using WsRooms.Edge.Dispatch;
 using WsRooms.Edge.Limits;
 using WsRooms.Edge.Observability;
+using WsRooms.Edge.Sessions;
 using WsRooms.Grains;
 using WsRooms.Protocol;
 
@@ -81,11 +82,41 @@ internal sealed partial class EdgeConnection : IRoomConnection, IThreadPoolWorkI
 
     public IReadOnlyDictionary<string, string> Claims { get; }
 
+    /// <summary>The v2 session of this socket; null on a v1 connection, which is all v1 pays for v2.</summary>
+    internal SessionLink? Session { get; init; }
+
+    /// <summary>True when the socket speaks v2 (six-field frames, positions in meta).</summary>
+    internal bool IsV2 => Session is not null;
+
+    /// <summary>The identity a session is bound to: the JWT <c>sub</c> claim, or empty when there is none.</summary>
+    internal string Identity => Claims.TryGetValue("sub", out var sub) ? sub : "";
+
     private IConnectionGrain Grain => _grains.GetConnection(Id);
 
     // ----- IRoomConnection: what handlers and the fan-out use -----
 
-    public bool TrySend(ReadOnlyMemory<byte> frame)
+    /// <remarks>
+    /// <paramref name="frame"/> is a v1 frame, as handlers encode them; a v2 socket gets it with an empty meta appended.
+    /// </remarks>
+    public bool TrySend(ReadOnlyMemory<byte> frame) =>
+        TrySendEncoded(Session is null ? frame : WireEncoding.AppendMeta(frame.Span, 0));
+
+    public bool TrySend(Message message) => TrySendEncoded(WireEncoding.Encode(message, IsV2, 0));
+
+    /// <summary>Queues <paramref name="message"/> at <paramref name="position"/> (0: none), which only a v2 socket sees.</summary>
+    internal bool TrySend(Message message, long position) => TrySendEncoded(WireEncoding.Encode(message, IsV2, position));
+
+    /// <summary>
+    /// Queues, on a v2 socket, a room's frame sent to this connection alone (its history on join, or a resume's
+    /// replay), at <paramref name="position"/>. Such frames come once and are bounded by the room log's retention, so
+    /// they do not count against <see cref="WsRoomsEdgeOptions.SendQueueCapacity"/>: a replay longer than the queue
+    /// must not make the client a slow consumer before it could read.
+    /// </summary>
+    internal bool TrySendLogged(Message message, long position) =>
+        TrySendEncoded(WireEncoding.Encode(message, IsV2, position), bounded: !IsV2);
+
+    /// <summary>Queues bytes already encoded for this socket's version. Never blocks; false when the frame was dropped.</summary>
+    internal bool TrySendEncoded(ReadOnlyMemory<byte> frame, bool bounded = true)
     {
         bool queued, startSending = false;
         lock (_gate)
@@ -95,7 +126,13 @@ internal sealed partial class EdgeConnection : IRoomConnection, IThreadPoolWorkI
                 return false;
             }
 
-            queued = _queue.Count < _options.SendQueueCapacity;
+            var session = Session;
+            queued = !bounded || _queue.Count < _options.SendQueueCapacity + (session?.QueueAllowance ?? 0);
+            if (!bounded)
+            {
+                session!.QueueAllowance++;
+            }
+
             if (queued)
             {
                 _queue.Enqueue(frame);
@@ -112,7 +149,7 @@ internal sealed partial class EdgeConnection : IRoomConnection, IThreadPoolWorkI
             // The client does not read as fast as the room talks. Holding more would let one slow reader grow the
             // edge's memory without bound, so it goes (docs/protocol.md, close code 1013).
             Log.SlowConsumer(_logger, Id, _options.SendQueueCapacity);
-            BeginClose(CloseCodes.SlowConsumer, "send queue overflow: slow consumer");
+            BeginClose(CloseCodes.SlowConsumer, "send queue overflow: slow consumer", suspends: true);
             return false;
         }
 
@@ -124,8 +161,6 @@ internal sealed partial class EdgeConnection : IRoomConnection, IThreadPoolWorkI
 
         return true;
     }
-
-    public bool TrySend(Message message) => TrySend(message.ToBytes());
 
     public Task SendToRoomAsync(string room, string @event, byte[] payload) =>
         _grains.GetRoom(room).PublishAsync(@event, payload, Id);

@@ -6,6 +6,7 @@ using WsRooms.Edge.Dispatch;
 using WsRooms.Edge.Limits;
 using WsRooms.Edge.Observability;
 using WsRooms.Edge.Security;
+using WsRooms.Edge.Sessions;
 using WsRooms.Grains;
 using WsRooms.Protocol;
 
@@ -52,8 +53,10 @@ internal sealed partial class WebSocketEndpoint(
         }
 
         using var connectionSlot = admission.Slot;
+        var version = ProtocolNegotiation.Select(context.WebSockets.WebSocketRequestedProtocols);
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
+            SubProtocol = ProtocolNegotiation.SubProtocolOf(version),
             KeepAliveInterval = _options.KeepAliveInterval,
             KeepAliveTimeout = _options.KeepAliveTimeout,
         }).ConfigureAwait(false);
@@ -70,6 +73,7 @@ internal sealed partial class WebSocketEndpoint(
             Metrics = metrics,
             RateLimiter = rateLimiter,
             EdgeId = identity.Id,
+            Session = version == ProtocolVersion.V2 ? new SessionLink() : null,
         };
         admission = null; // this method lives as long as the socket: keep the connection, not what admitted it
 
@@ -77,6 +81,16 @@ internal sealed partial class WebSocketEndpoint(
         {
             // Queued before the connection is visible to any fan-out, so it is always the first frame.
             await FrameDispatcher.SendRootJoinAck(connection).ConfigureAwait(false);
+        }
+
+        if (connection.IsV2 && !await connection.OpenSessionAsync().ConfigureAwait(false))
+        {
+            // Without its session a v2 connection cannot keep its promises: it goes, and the client tries again.
+            connection.BeginClose(CloseCodes.InternalError, "the cluster is unavailable");
+            metrics.ConnectionOpened();
+            await connection.RunAsync(context.RequestAborted).ConfigureAwait(false);
+            metrics.ConnectionClosed(connection.CloseStatus);
+            return;
         }
 
         registry.Add(connection);

@@ -4,6 +4,7 @@ using Orleans.Streams;
 using WsRooms.Delivery;
 using WsRooms.Edge.Connections;
 using WsRooms.Edge.Observability;
+using WsRooms.Protocol;
 
 namespace WsRooms.Edge.Delivery;
 
@@ -99,8 +100,8 @@ internal sealed partial class EdgeStreamSubscriber(
         var message = delivery.Message;
         if (delivery.Connection is null)
         {
-            // Encoded once; every recipient's queue holds the same bytes.
-            registry.FanOut(message.Room, delivery.ExceptConnection, message.ToBytes());
+            // Encoded once per version; every recipient's queue holds the same bytes.
+            registry.FanOut(message, delivery.ExceptConnection, delivery.Position);
             return;
         }
 
@@ -124,9 +125,20 @@ internal sealed partial class EdgeStreamSubscriber(
                 // told nothing of the move, so nothing goes to the socket.
                 registry.Joined(connection, message.Room);
                 return;
+            case MembershipChange.Superseded:
+                // The session resumed on another socket: this older one goes, and its ending leaves the session alone.
+                connection.BeginClose(CloseCodes.SessionResumed, "session resumed on another socket", suspends: true);
+                return;
         }
 
-        connection.TrySend(message.ToBytes());
+        if (delivery.Position > 0 && message.Dst.Length == 0)
+        {
+            // A room's frame to one connection: a join_ack, or a history or replay frame, each at its position.
+            connection.TrySendLogged(message, delivery.Position);
+            return;
+        }
+
+        connection.TrySend(message, delivery.Position);
     }
 
     public Task OnErrorAsync(Exception ex)

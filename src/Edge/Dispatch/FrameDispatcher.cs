@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using WsRooms.Edge.Connections;
 using WsRooms.Edge.Observability;
 using WsRooms.Edge.Security;
+using WsRooms.Edge.Sessions;
 using WsRooms.Grains;
 using WsRooms.Protocol;
 
@@ -26,13 +27,18 @@ internal sealed partial class FrameDispatcher(
     private readonly int _maxRooms = options.Value.Quotas.MaxRoomsPerConnection;
     private readonly int _maxMembers = options.Value.Quotas.MaxMembersPerRoom;
 
-    /// <summary>Handles one parsed frame from <paramref name="connection"/>. Returns when the cluster has taken it, so frames keep their order.</summary>
-    public Task DispatchAsync(EdgeConnection connection, Message frame, CancellationToken cancellationToken)
+    /// <summary>
+    /// Handles one parsed frame from <paramref name="connection"/>, with its v2 message id <paramref name="mid"/> (empty:
+    /// none; always empty on v1). Returns when the cluster has taken it, so frames keep their order.
+    /// </summary>
+    public Task DispatchAsync(EdgeConnection connection, Message frame, byte[] mid, CancellationToken cancellationToken)
     {
         var room = frame.Room;
         var @event = frame.Event;
 
-        if (EventNames.IsServerOnly(@event) || @event == ErrorFrames.EventName)
+        // The protocol's own namespace (wsrooms.*) is the server's, on v1 as on v2; a resume socket's wsrooms.resume is
+        // read before the connection runs, so it never reaches here.
+        if (EventNames.IsServerOnly(@event) || EventNames.IsProtocolReserved(@event))
         {
             Log.ForgedEvent(logger, connection.Id, @event);
             metrics.Dropped(DropReasons.ForgedEvent);
@@ -45,7 +51,8 @@ internal sealed partial class FrameDispatcher(
                 // Everyone is in root; joining again only repeats the join_ack.
                 return _rootPresence ? grains.GetConnection(connection.Id).JoinAsync(room) : SendRootJoinAck(connection);
             case EventNames.Join:
-                return JoinAsync(connection, room, cancellationToken);
+                // A v2 join may ask for the room's history in its payload; a v1 join's payload is never read.
+                return JoinAsync(connection, room, connection.IsV2 ? JoinHistoryRequest.Parse(frame.Payload) : null, cancellationToken);
             case EventNames.Leave when room == EventNames.RootRoom:
                 return Task.CompletedTask; // root cannot be left
             case EventNames.Leave:
@@ -57,7 +64,7 @@ internal sealed partial class FrameDispatcher(
 
         if (message.Dst.Length != 0)
         {
-            return grains.GetConnection(message.Dst).SendAsync(message);
+            return connection.IsV2 ? SendDirectAckedAsync(connection, message, mid) : grains.GetConnection(message.Dst).SendAsync(message);
         }
 
         if (handlers.TryGet(@event, out var handler))
@@ -69,41 +76,79 @@ internal sealed partial class FrameDispatcher(
         var decision = authorizer.IsAllowedAsync(connection.Claims, room, RoomAction.Publish, cancellationToken);
         if (!decision.IsCompletedSuccessfully)
         {
-            return PublishWhenAllowedAsync(decision, connection, message);
+            return PublishWhenAllowedAsync(decision, connection, message, mid);
         }
 
         if (!decision.Result)
         {
-            DenyPublish(connection, message);
+            DenyPublish(connection, message, mid);
             return Task.CompletedTask;
         }
 
-        return grains.GetRoom(room).BroadcastFromMemberAsync(connection.Id, @event, message.Payload);
+        return Publish(connection, message, mid);
     }
 
-    private async Task PublishWhenAllowedAsync(ValueTask<bool> decision, EdgeConnection connection, Message message)
+    private async Task PublishWhenAllowedAsync(ValueTask<bool> decision, EdgeConnection connection, Message message, byte[] mid)
     {
         if (!await decision.ConfigureAwait(false))
         {
-            DenyPublish(connection, message);
+            DenyPublish(connection, message, mid);
             return;
         }
 
-        await grains.GetRoom(message.Room).BroadcastFromMemberAsync(connection.Id, message.Event, message.Payload).ConfigureAwait(false);
+        await Publish(connection, message, mid).ConfigureAwait(false);
     }
 
-    private void DenyPublish(EdgeConnection connection, Message message)
+    private Task Publish(EdgeConnection connection, Message message, byte[] mid) =>
+        connection.IsV2
+            ? PublishAckedAsync(connection, message, mid)
+            : grains.GetRoom(message.Room).BroadcastFromMemberAsync(connection.Id, message.Event, message.Payload);
+
+    /// <summary>
+    /// A v2 broadcast: acknowledged (docs/protocol.md, "Acknowledged publish"). With a mid the session de-duplicates
+    /// it; without one it goes straight to the room. The ack of a logged frame comes through the stream, after the
+    /// frame is logged; a refusal is answered here.
+    /// </summary>
+    private async Task PublishAckedAsync(EdgeConnection connection, Message message, byte[] mid)
+    {
+        var outcome = mid.Length > 0
+            ? await grains.GetConnection(connection.Id).PublishAsync(message.Room, message.Event, message.Payload, mid).ConfigureAwait(false)
+            : await grains.GetRoom(message.Room).BroadcastAckedAsync(connection.Id, message.Event, message.Payload, mid).ConfigureAwait(false);
+        Refuse(connection, message, mid, outcome);
+    }
+
+    /// <summary>A v2 direct message: through the sender's session, which logs it in the recipient's direct log and acks it.</summary>
+    private async Task SendDirectAckedAsync(EdgeConnection connection, Message message, byte[] mid)
+    {
+        var outcome = await grains.GetConnection(connection.Id).SendDirectAsync(message, mid).ConfigureAwait(false);
+        Refuse(connection, message, mid, outcome);
+    }
+
+    private void Refuse(EdgeConnection connection, Message message, byte[] mid, PublishOutcome outcome)
+    {
+        if (outcome.Error is { } code)
+        {
+            Log.PublishRefused(logger, connection.Id, message.Room, message.Event, code);
+            connection.TrySend(AckFrames.Refused(message.Room, mid, code));
+        }
+    }
+
+    private void DenyPublish(EdgeConnection connection, Message message, byte[] mid)
     {
         Log.PublishDenied(logger, connection.Id, message.Room, message.Event);
         metrics.Dropped(DropReasons.PublishDenied);
-        connection.TrySend(ErrorFrames.Create(message.Room, ErrorFrames.PublishDenied, message.Event));
+
+        // One answer per frame: a v2 sender waits for its ack, so the refusal is the ack.
+        connection.TrySend(connection.IsV2
+            ? AckFrames.Refused(message.Room, mid, ErrorFrames.PublishDenied)
+            : ErrorFrames.Create(message.Room, ErrorFrames.PublishDenied, message.Event));
     }
 
     /// <summary>
     /// A client's join: room authorization first, then the limits (rooms per connection, members per room), which
     /// the connection and room grains check atomically. A refused join changes no membership and gets an error frame.
     /// </summary>
-    private async Task JoinAsync(EdgeConnection connection, string room, CancellationToken cancellationToken)
+    private async Task JoinAsync(EdgeConnection connection, string room, JoinHistory? history, CancellationToken cancellationToken)
     {
         if (!await authorizer.IsAllowedAsync(connection.Claims, room, RoomAction.Join, cancellationToken).ConfigureAwait(false))
         {
@@ -115,13 +160,15 @@ internal sealed partial class FrameDispatcher(
 
         await connection.EnsureRegisteredAsync().ConfigureAwait(false);
         var grain = grains.GetConnection(connection.Id);
-        if (_maxRooms == 0 && _maxMembers == 0)
+        if (_maxRooms == 0 && _maxMembers == 0 && history is null)
         {
             await grain.JoinAsync(room).ConfigureAwait(false);
             return;
         }
 
-        var result = await grain.TryJoinAsync(room, _maxRooms, _maxMembers).ConfigureAwait(false);
+        var result = history is null
+            ? await grain.TryJoinAsync(room, _maxRooms, _maxMembers).ConfigureAwait(false)
+            : (await grain.TryJoinWithPositionAsync(room, _maxRooms, _maxMembers, history).ConfigureAwait(false)).Result;
         var (code, reason) = result switch
         {
             JoinResult.TooManyRooms => (ErrorFrames.TooManyRooms, DropReasons.TooManyRooms),
@@ -193,5 +240,8 @@ internal sealed partial class FrameDispatcher(
 
         [LoggerMessage(EventId = 1204, Level = LogLevel.Information, Message = "Connection {ConnectionId}: join of room {Room} refused by a limit ({Code})")]
         public static partial void JoinLimited(ILogger logger, string connectionId, string room, string code);
+
+        [LoggerMessage(EventId = 1205, Level = LogLevel.Debug, Message = "Connection {ConnectionId}: {Event} to room {Room} refused ({Code}); answered with its ack")]
+        public static partial void PublishRefused(ILogger logger, string connectionId, string room, string @event, string code);
     }
 }

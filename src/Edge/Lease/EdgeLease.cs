@@ -155,7 +155,7 @@ internal sealed partial class EdgeLease(
         Log.LeaseLost(logger, identity.Id, status, connections.Length);
         foreach (var connection in connections)
         {
-            connection.BeginClose(LeaseLostCloseStatus, "lease lost: reconnect");
+            connection.BeginClose(LeaseLostCloseStatus, "lease lost: reconnect", suspends: true);
         }
 
         if (status == EdgeLeaseStatus.Registered)

@@ -51,6 +51,9 @@ internal sealed partial class ConnectionGrain(
     /// </summary>
     internal static readonly TimeSpan AdoptTimeout = TimeSpan.FromSeconds(3);
 
+    // The adoption under way, which interleaved calls share (TryAdoptAsync).
+    private Task<bool>? _adoption;
+
     private ConnectionState State => state.State;
 
     private string Id => this.GetPrimaryKeyString();
@@ -172,12 +175,6 @@ internal sealed partial class ConnectionGrain(
         return true;
     }
 
-    public Task<PublishOutcome> PublishAsync(string room, string @event, byte[] payload, byte[] mid) =>
-        throw new NotImplementedException("v2-contract: the grains helper implements this");
-
-    public Task<PublishOutcome> SendDirectAsync(Message message, byte[] mid) =>
-        throw new NotImplementedException("v2-contract: the grains helper implements this");
-
     public async Task<bool> SendAsync(Message message) => await SendWithPositionAsync(message) >= 0;
 
     public async Task<long> SendWithPositionAsync(Message message)
@@ -257,7 +254,28 @@ internal sealed partial class ConnectionGrain(
     /// Opens this grain for a connection it has not heard of, when the edge host its id names holds the socket.
     /// False, changing nothing, when the id names no edge, the edge is gone, or the socket is not open there.
     /// </summary>
-    private async Task<bool> TryAdoptAsync()
+    /// <remarks>
+    /// <see cref="SendWithPositionAsync"/> is interleaved with the other calls, so two of them may want to adopt at once:
+    /// they share one adoption, and the state is written once.
+    /// </remarks>
+    private Task<bool> TryAdoptAsync()
+    {
+        if (_adoption is { } running)
+        {
+            return running;
+        }
+
+        var adoption = AdoptAsync();
+        if (!adoption.IsCompleted)
+        {
+            _adoption = adoption;
+            _ = adoption.ContinueWith(_ => _adoption = null, TaskScheduler.Current);
+        }
+
+        return adoption;
+    }
+
+    private async Task<bool> AdoptAsync()
     {
         if (!ConnectionIds.TryGetEdgeTag(Id, out var edgeTag) || await routes.ResolveAsync(edgeTag) is not { } route)
         {

@@ -175,10 +175,10 @@ internal sealed partial class RoomGrain(
             return Task.FromResult(new RoomJoin(JoinResult.RoomFull)); // WsRooms:Quotas:MaxMembersPerRoom; the edge tells the client
         }
 
-        return AddMemberCoreAsync(connectionId, edgeId);
+        return AddMemberCoreAsync(connectionId, edgeId, history);
     }
 
-    private async Task<RoomJoin> AddMemberCoreAsync(string connectionId, string edgeId)
+    private async Task<RoomJoin> AddMemberCoreAsync(string connectionId, string edgeId, JoinHistory? history = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionId);
         ArgumentException.ThrowIfNullOrEmpty(edgeId);
@@ -189,6 +189,7 @@ internal sealed partial class RoomGrain(
             // last position: the member's next room frame is the one after it.
             var last = _log?.LastPosition ?? 0;
             PostJoinAck(connectionId, edgeId, last);
+            PostHistory(connectionId, edgeId, history, before: last + 1);
             return new RoomJoin(JoinResult.AlreadyMember, last);
         }
 
@@ -216,6 +217,7 @@ internal sealed partial class RoomGrain(
             Post(edge, newMember);
         }
 
+        PostHistory(connectionId, edgeId, history, before: position);
         return new RoomJoin(JoinResult.Joined, position);
     }
 
@@ -286,8 +288,40 @@ internal sealed partial class RoomGrain(
         return new RoomMove(true, last, false);
     }
 
-    public Task<PublishOutcome> BroadcastAckedAsync(string senderId, string @event, byte[] payload, byte[] mid) =>
-        throw new NotImplementedException("v2-contract: the grains helper implements this");
+    public Task<PublishOutcome> BroadcastAckedAsync(string senderId, string @event, byte[] payload, byte[] mid)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(senderId);
+        ArgumentException.ThrowIfNullOrEmpty(@event);
+        ArgumentNullException.ThrowIfNull(payload);
+        ArgumentNullException.ThrowIfNull(mid);
+
+        var isMember = _state.Members.TryGetValue(senderId, out var senderEdge);
+        if (!isMember && !(IsRoot && _state.AttachedEdges.Count > 0))
+        {
+            Log.BroadcastFromNonMemberDropped(logger, _room, senderId, @event);
+            SiloMetrics.BroadcastFromNonMember();
+            return Task.FromResult(PublishOutcome.Refused(ErrorFrames.NotMember));
+        }
+
+        var position = FanOut(new Message(_room, @event, "", senderId, payload), except: senderId);
+
+        // Through Post, after the fan-out: a durable room acknowledges a frame once it is stored.
+        var ack = EdgeDelivery.ToConnection(senderId, AckFrames.Accepted(_room, mid, position));
+        if (isMember)
+        {
+            Post(senderEdge!, ack);
+        }
+        else
+        {
+            // Root without presence knows no member's edge: each attached edge hands the ack to the sender if it has it.
+            foreach (var edge in _state.AttachedEdges)
+            {
+                Post(edge, ack);
+            }
+        }
+
+        return Task.FromResult(PublishOutcome.Accepted(position));
+    }
 
     public Task<bool> BroadcastFromMemberAsync(string senderId, string @event, byte[] payload)
     {
@@ -383,6 +417,66 @@ internal sealed partial class RoomGrain(
         }
 
         return position;
+    }
+
+    /// <summary>
+    /// A v2 join's history, right after its join_ack in the same turn, so it reaches the joiner before the room's live
+    /// frames: the frames asked for below <paramref name="before"/>, oldest first at their positions, from the ring
+    /// (Post makes a durable room wait for any not yet stored), or <c>history_gone</c> when the log no longer reaches
+    /// back to the position asked for.
+    /// </summary>
+    private void PostHistory(string connectionId, string edgeId, JoinHistory? history, long before)
+    {
+        if (history is null || _log is null)
+        {
+            return;
+        }
+
+        RoomHistory read;
+        if (history.Since is { } since)
+        {
+            read = _log.ReadAfter(since, before);
+            if (!read.Complete)
+            {
+                Post(edgeId, EdgeDelivery.ToConnection(connectionId, ErrorFrames.Create(_room, ErrorFrames.HistoryGone, EventNames.Join)));
+                return;
+            }
+        }
+        else if (history.Count > 0)
+        {
+            read = _log.ReadLast(history.Count, before);
+        }
+        else
+        {
+            return;
+        }
+
+        PostFrames(connectionId, edgeId, read.Frames, MembershipChange.None);
+    }
+
+    /// <summary>
+    /// Logged frames to one member, oldest first at their positions, without those it never receives live: its own
+    /// broadcasts and its own new_member and member_left.
+    /// </summary>
+    private void PostFrames(string connectionId, string edgeId, IReadOnlyList<LoggedFrame> frames, MembershipChange change)
+    {
+        byte[]? idBytes = null;
+        foreach (var frame in frames)
+        {
+            var message = frame.Message;
+            if (message.Src == connectionId)
+            {
+                continue;
+            }
+
+            if (message.Event is EventNames.NewMember or EventNames.MemberLeft
+                && message.Payload.AsSpan().SequenceEqual(idBytes ??= Encoding.UTF8.GetBytes(connectionId)))
+            {
+                continue;
+            }
+
+            Post(edgeId, EdgeDelivery.ToConnection(connectionId, message, change, frame.Position));
+        }
     }
 
     private void PostJoinAck(string connectionId, string edgeId, long position) =>
