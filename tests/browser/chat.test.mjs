@@ -4,6 +4,7 @@
 //   cd tests/browser && npm ci && node --test        (needs a Release build and /usr/bin/chromium; ./test.sh does both)
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { startProxy } from "./proxy.mjs";
 import { launchChromium, startStack } from "./stack.mjs";
 
 const STEP_TIMEOUT_MS = 20_000;
@@ -28,7 +29,7 @@ after(async () => {
   await stack?.stop();
 }, { timeout: 120_000 });
 
-// A person on the demo page of edge host `edge` (0 or 1), named `name`, connected.
+// A person on the demo page of edge host `edge` (0 or 1, or a URL in front of one), named `name`, connected.
 async function person(edge, name, options = {}) {
   const page = await chromium.newPage(null, options);
   page.setDefaultTimeout(STEP_TIMEOUT_MS);
@@ -36,7 +37,7 @@ async function person(edge, name, options = {}) {
   page.on("console", (message) => {
     if (message.type() === "error") pageErrors.push(`${name}: console error: ${message.text()}`);
   });
-  await page.goto(stack.urls[edge]);
+  await page.goto(typeof edge === "number" ? stack.urls[edge] : edge);
   await page.locator("#status[data-state=open]").waitFor();
   await page.locator("#my-name").fill(name);
   await page.locator("#my-name").press("Enter");
@@ -172,6 +173,68 @@ describe("the demo page, two people on two edge hosts", () => {
     await members(bob).getByText("Alice").waitFor(); // the new connection, named again by its profile
     await say(bob, "welcome back");
     await messages(alice).getByText("welcome back").waitFor();
+    await closeAll();
+  });
+});
+
+// The texts of the chat lines a page shows, in order (system and presence lines left out).
+const chatLines = (page) => page.locator("#messages li.message .text").allTextContents();
+
+describe("the demo page on wsrooms.v2", () => {
+  it("a room opens with its last messages, in order", async () => {
+    const room = unique("e2e-history");
+    const alice = await person(0, "Alice");
+    const carol = await person(1, "Carol");
+    await join(alice, room);
+    await join(carol, room);
+    for (const line of ["first of the day", "second, from edge one", "third ☕"]) await say(alice, line);
+    await messages(carol).getByText("third ☕").waitFor(); // logged: the room fanned it out
+
+    const bob = await person(1, "Bob");
+    await join(bob, room);
+    await messages(bob).getByText("third ☕").waitFor();
+    assert.deepEqual(await chatLines(bob), ["first of the day", "second, from edge one", "third ☕"]);
+    await closeAll();
+  });
+
+  it("a socket cut without a close handshake resumes: the same id, every line once and in order", async () => {
+    const room = unique("e2e-resume");
+    const proxy = await startProxy(stack.urls[0]);
+    try {
+      const alice = await person(proxy.url, "Alice");
+      const bob = await person(1, "Bob");
+      await join(alice, room);
+      await join(bob, room);
+      await members(bob).getByText("Alice").waitFor();
+      await say(bob, "before the cut");
+      await messages(alice).getByText("before the cut").waitFor();
+      const firstId = await alice.evaluate(() => globalThis.wsrooms.id);
+
+      proxy.cut({ hold: true });
+      await alice.locator("#status[data-state=reconnecting]").waitFor();
+      const missed = ["while away 1", "while away 2", "while away 3"];
+      for (const line of missed) await say(bob, line);
+      await say(alice, "written while offline"); // kept by the client until the server acknowledges it
+      await messages(bob).getByText("while away 3").waitFor();
+
+      proxy.open();
+      await alice.evaluate(() => globalThis.wsrooms.reconnect()); // not the backoff's next turn: now
+      await alice.locator("#status[data-state=open]").waitFor();
+      await messages(alice).getByText("while away 3").waitFor();
+      await messages(bob).getByText("written while offline").waitFor();
+      await say(bob, "after the resume");
+      await messages(alice).getByText("after the resume").waitFor();
+
+      // Alice's own line shows where she wrote it; the lines she missed come after it, once each.
+      assert.deepEqual(await chatLines(alice), ["before the cut", "written while offline", ...missed, "after the resume"]);
+      assert.deepEqual(await chatLines(bob), ["before the cut", ...missed, "written while offline", "after the resume"]);
+      assert.equal(await alice.evaluate(() => globalThis.wsrooms.id), firstId, "the session kept its id");
+      assert.equal(await messages(bob).getByText("Alice left").count(), 0, "nobody was told the session was gone");
+    } finally {
+      // Chromium logs each reconnect attempt refused while the proxy held the line: expected here, not a page error.
+      pageErrors = pageErrors.filter((error) => !/^Alice: console error: WebSocket connection to .* failed/.test(error));
+      await proxy.close();
+    }
     await closeAll();
   });
 });

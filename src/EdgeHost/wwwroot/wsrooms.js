@@ -642,6 +642,7 @@ export class WsRoomsClient extends Emitter {
     clearTimeout(this.#openTimer);
     this.#openTimer = setTimeout(() => {
       if (this.#socket === socket && this.state !== "open") {
+        if (this.#resuming) this.#session = null;  // no answer to the resume: the next attempt connects afresh
         this.#detach(socket);
         socket.close();
         this.#lost(socket, 4000, "no answer from the server");
@@ -794,8 +795,16 @@ export class WsRoomsClient extends Emitter {
     switch (frame.event) {
       case "join_ack":
         if (room === this.root) {
-          if (this.#resuming) this.#resumeJoinAck = frame;  // what it means comes with wsrooms.resumed
-          else this.#connected(frame);
+          if (this.#resuming && frame.src === this.id) {
+            this.#resumeJoinAck = frame;  // the same id: wsrooms.resumed follows with the rooms
+          } else if (this.#resuming) {
+            // A new id: the resume failed (or the server ignored it), this is a fresh session.
+            this.#resuming = false;
+            this.#connected(frame);
+            this.emit("resumed", { resumed: false, rooms: {} });
+          } else {
+            this.#connected(frame);
+          }
         } else if (room.wanted && room.acknowledged(parseMembers(frame.payload), frame.seq ?? null)) {
           this.#flushPending();
         }
