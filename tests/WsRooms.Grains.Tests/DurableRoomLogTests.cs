@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using WsRooms.Delivery;
 using WsRooms.Grains.Observability;
 using WsRooms.Grains.Storage;
 using WsRooms.Protocol;
@@ -94,6 +95,29 @@ public sealed class DurableRoomLogTests(DurableRoomLogClusterFixture fixture, IT
         var marker = await edge.PublishMarkerAsync(room);
         Assert.Equal(published.Order().TakeLast(3), JoinHistoryTests.AfterLastJoinAck(edge, id, room, marker).Select(d => d.Position));
         Assert.Equal(published.Max() + 1, joined.Position);
+    }
+
+    [Fact]
+    public async Task ADurableRoomReplaysAResumeFromTheLogOnceStored()
+    {
+        await using var edgeA = await fixture.NewEdgeAsync();
+        await using var edgeB = await fixture.NewEdgeAsync();
+        var room = TestNames.Room(DurableRoomLogClusterFixture.DurablePrefix);
+        var (id, start) = await Grains.OpenSessionAsync(edgeA);
+        var seen = await Grains.JoinAndWaitAsync(edgeA, id, room);
+        Assert.True(await Grains.GetConnection(id).SuspendAsync(start.Attachment));
+
+        // Published at once and resumed right behind them: the replay may hold frames whose write is still under way.
+        var missed = await Task.WhenAll(Enumerable.Range(0, 5).Select(i => Grains.GetRoom(room).PublishTextWithPositionAsync("missed", $"{i}")));
+        var resumed = await Grains.ResumeSessionAsync(start.Token, "alice", edgeB.Id, null, new Dictionary<string, long> { [room] = seen });
+        Assert.True(resumed.Rooms![room]);
+
+        var last = await edgeB.WaitForAsync(d => d.Connection == id && d.Position == missed.Max());
+        Assert.True((await Store.ReadTailAsync(room, 10, CancellationToken.None)).LastPosition >= last.Position, "a replayed frame reached the edge before it was stored");
+        var marker = await edgeB.PublishMarkerAsync(room);
+        var replayed = edgeB.Before(marker).Where(d => d.Change == MembershipChange.Replayed).ToArray();
+        Assert.Equal(missed.Order(), replayed.Select(d => d.Position));
+        Assert.Equal(MembershipChange.Moved, edgeB.Before(marker)[0].Change);
     }
 
     [Fact]

@@ -173,10 +173,17 @@ public abstract class SessionTests(GrainsClusterFixture fixture)
         Assert.False(resumed.PreviousSocketOpen);
         Assert.Equal(new[] { room1, room2 }.Order(StringComparer.Ordinal), resumed.Rooms!.Keys.Order(StringComparer.Ordinal));
 
-        // The client named no room position: no room is replayed. The direct log reaches back to what it named.
+        // The client named no room position: no room is replayed. The direct log reaches back to what it named: what
+        // was sent while away reaches the new edge, in order, at its positions.
         Assert.All(resumed.Rooms.Values, Assert.False);
         Assert.True(resumed.Direct);
+        await edgeB.WaitForAsync(d => d.Connection == id && d.Message.PayloadText == "two");
+        var replayed = edgeB.Received.Where(d => d.Connection == id && d.Message.Event == "dm-away").ToArray();
+        Assert.Equal(away, replayed.Select(d => d.Position));
+        Assert.Equal(["one", "two"], replayed.Select(d => d.Message.PayloadText));
+        Assert.All(replayed, d => Assert.Equal(MembershipChange.Replayed, d.Change));
         Assert.DoesNotContain(edgeA.Received, d => d.Message.Event == "dm-away");
+        Assert.DoesNotContain(edgeB.Received, d => d.Change == MembershipChange.Replayed && d.Message.Room != EventNames.RootRoom);
 
         // The new edge learned of the move in each room, at the room's last position.
         foreach (var room in new[] { room1, room2 })
@@ -192,7 +199,9 @@ public abstract class SessionTests(GrainsClusterFixture fixture)
         Assert.Equal(missed + 1, after);
         var next = await session.SendWithPositionAsync(Message.FromText(EventNames.RootRoom, "dm-next", id, "bob", "three"));
         Assert.Equal(live + 3, next);
-        Assert.Equal(next, (await edgeB.WaitForAsync(d => d.Connection == id && d.Message.Event == "dm-next")).Position);
+        var nextDelivery = await edgeB.WaitForAsync(d => d.Connection == id && d.Message.Event == "dm-next");
+        Assert.Equal((next, MembershipChange.None), (nextDelivery.Position, nextDelivery.Change));
+        Assert.True(edgeB.IndexOf(nextDelivery) > edgeB.IndexOf(replayed[^1]));
 
         // The old edge gets none of it; the watcher heard of no leave and no join.
         var marker = await watcherEdge.WaitForRoomEventAsync(room1, "after");
@@ -221,6 +230,7 @@ public abstract class SessionTests(GrainsClusterFixture fixture)
 
         var resumed = await Grains.ResumeSessionAsync(start.Token, "alice", edgeA.Id, first - 5);
         Assert.False(resumed.Direct);
+        Assert.DoesNotContain(edgeA.Received, d => d.Change == MembershipChange.Replayed);
 
         var beyond = await Grains.ResumeSessionAsync(resumed.Session!.Token, "alice", edgeA.Id, first + 5);
         Assert.False(beyond.Direct);
@@ -245,6 +255,11 @@ public abstract class SessionTests(GrainsClusterFixture fixture)
         Assert.Equal(ResumeOutcome.Resumed, resumed.Outcome);
         Assert.True(resumed.PreviousSocketOpen);
         Assert.Equal(edgeA.Id, resumed.PreviousEdgeId);
+
+        // The old socket's edge is told to close it; the new edge is not.
+        var superseded = await edgeA.WaitForAsync(d => d.Change == MembershipChange.Superseded);
+        Assert.Equal((id, EventNames.RootRoom), (superseded.Connection, superseded.Message.Room));
+        Assert.DoesNotContain(edgeB.Received, d => d.Change == MembershipChange.Superseded);
 
         // The old socket ends afterwards (closed with 4001, or it drops): the session has moved on.
         Assert.False(await session.SuspendAsync(start.Attachment));
@@ -302,6 +317,8 @@ public abstract class SessionTests(GrainsClusterFixture fixture)
         Assert.Equal(ResumeOutcome.Resumed, resumed.Outcome);
         Assert.False(resumed.PreviousSocketOpen);
         Assert.True(resumed.Direct);
+        Assert.Equal(MembershipChange.Replayed, (await living.WaitForAsync(d => d.Connection == id && d.Message.PayloadText == "kept")).Change);
+        Assert.DoesNotContain(dying.Received, d => d.Change == MembershipChange.Superseded);
         Assert.DoesNotContain(living.Received, d => d.Message.Event == EventNames.MemberLeft && d.Message.PayloadText == id);
         Assert.Equal(living.Id, (await Grains.GetConnection(id).GetInfoAsync())!.EdgeId);
         await Grains.GetConnection(id).CloseAsync();

@@ -30,6 +30,9 @@ internal sealed partial class ConnectionGrain
     private DirectLog? _direct;
     private IGrainTimer? _graceTimer;
 
+    // Set while a resume moves the session: direct messages then wait in the log for the resume's replay.
+    private bool _holdDirect;
+
     private DirectLog Direct => _direct ??= new DirectLog(RoomLog.FirstPositionAt(clock.GetUtcNow()), sessionOptions.Value.MaxDirectFrames);
 
     private bool IsSuspended => State.SuspendedUntil is not null;
@@ -112,6 +115,23 @@ internal sealed partial class ConnectionGrain
         var socketOpen = !IsSuspended;
         StopGraceTimer();
 
+        // Direct messages that arrive (interleaved) while the resume writes wait in the log and come with its replay:
+        // posted live meanwhile, they could reach the new socket ahead of the replay, or twice.
+        _holdDirect = true;
+        try
+        {
+            return await ResumeCoreAsync(request, previousEdge, socketOpen);
+        }
+        finally
+        {
+            _holdDirect = false;
+        }
+    }
+
+    private async Task<SessionResume> ResumeCoreAsync(SessionResumeRequest request, string previousEdge, bool socketOpen)
+    {
+        var edgeId = request.EdgeId;
+
         // Listed under the new edge before the state says so, as in OpenAsync: a dying new edge's reaper then finds it.
         if (previousEdge != edgeId)
         {
@@ -125,6 +145,29 @@ internal sealed partial class ConnectionGrain
 
         // The old token is spent from this write on, whatever happens to the room moves after it.
         await state.WriteStateAsync();
+
+        // Before anything else this grain posts for the session: the old socket is closed, then the new one gets the
+        // direct messages it missed (the edge host routes both ahead of the rooms' moves).
+        if (socketOpen)
+        {
+            outbox.Post(previousEdge, EdgeDelivery.ToConnection(Id, new Message(EventNames.RootRoom, EventNames.Resumed, "", Id, []), MembershipChange.Superseded));
+        }
+
+        var direct = false;
+        if (request.DirectAfter is { } directAfter)
+        {
+            var missed = Direct.ReadAfter(directAfter);
+            direct = missed.Complete;
+            if (direct)
+            {
+                foreach (var frame in missed.Frames)
+                {
+                    outbox.Post(edgeId, EdgeDelivery.ToConnection(Id, frame.Message, MembershipChange.Replayed, frame.Position));
+                }
+            }
+        }
+
+        _holdDirect = false;
         if (previousEdge != edgeId)
         {
             await store.DeleteAsync(RowPartitions.EdgeConnections(previousEdge), Id);
@@ -147,16 +190,15 @@ internal sealed partial class ConnectionGrain
             }
         }
 
-        // v2-contract: the grains helper posts Superseded and the direct replay here.
         Log.Resumed(logger, Id, previousEdge, edgeId);
-        return new SessionResume(ResumeOutcome.Resumed, Id, start, replayed, request.DirectAfter is { } d && Direct.ReadAfter(d).Complete, previousEdge, socketOpen);
+        return new SessionResume(ResumeOutcome.Resumed, Id, start, replayed, direct, previousEdge, socketOpen);
     }
 
     /// <summary>A live session's message goes to its socket at its position; a suspended one's waits in the log.</summary>
     private long SendToSession(Message message)
     {
         var position = Direct.Append(message);
-        if (!IsSuspended)
+        if (!IsSuspended && !_holdDirect)
         {
             outbox.Post(State.EdgeId, EdgeDelivery.ToConnection(Id, message, MembershipChange.None, position));
         }

@@ -277,15 +277,26 @@ internal sealed partial class RoomGrain(
             AddToIndex(edgeId);
         }
 
-        // Posted in this turn, so every later fan-out of the room follows it on the new edge's stream; what came
-        // before it is the resume's replay, up to this position.
+        // Posted in this turn, so every later fan-out of the room follows it on the new edge's stream, after the
+        // replay of what came before, up to this position: from the ring, through Post (a durable room replays once stored).
         var last = _log?.LastPosition ?? 0;
         Post(edgeId, EdgeDelivery.ToConnection(
             connectionId,
             new Message(_room, EventNames.JoinAck, "", connectionId, []),
             MembershipChange.Moved,
             last));
-        return new RoomMove(true, last, false);
+        if (_log is null || after is not { } from)
+        {
+            return new RoomMove(true, last, false);
+        }
+
+        var replay = _log.ReadAfter(from, last + 1);
+        if (replay.Complete)
+        {
+            PostFrames(connectionId, edgeId, replay.Frames, MembershipChange.Replayed);
+        }
+
+        return new RoomMove(true, last, replay.Complete);
     }
 
     public Task<PublishOutcome> BroadcastAckedAsync(string senderId, string @event, byte[] payload, byte[] mid)
