@@ -665,7 +665,7 @@ export class WsRoomsClient extends Emitter {
       if (name !== ROOT && room.position != null) rooms.push(`${JSON.stringify(name)}:${room.position}`);
     }
     // Written by hand: positions are BigInts, which JSON.stringify refuses and JSON numbers would round.
-    const payload = `{"token":${JSON.stringify(this.#session.token)},"rooms":{${rooms.join(",")}},"direct":${this.#directSeen ?? 0}}`;
+    const payload = `{"token":${JSON.stringify(this.#session.token)},"rooms":{${rooms.join(",")}},"direct":${this.#directSeen ?? "null"}}`;
     this.write(encodeFrame(ROOT, "wsrooms.resume", "", "", payload, this.options.limits, ""));
   }
 
