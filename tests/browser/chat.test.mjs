@@ -360,6 +360,82 @@ describe("wsrooms.js, the client module", () => {
   });
 });
 
+describe("wsrooms.js on wsrooms.v2", () => {
+  it("send() resolves with the position, a refusal rejects, history(n), and reserved or lifecycle events from the server reach no listener", async () => {
+    const room = unique("v2-api");
+    const one = await chromium.newPage(stack.urls[0]);
+    const two = await chromium.newPage(stack.urls[1]);
+    for (const page of [one, two]) {
+      page.setDefaultTimeout(STEP_TIMEOUT_MS);
+      page.on("pageerror", (error) => pageErrors.push(error.message));
+      pages.push(page);
+    }
+
+    // The listener: a v2 client that records what its room emits.
+    await two.evaluate(async (name) => {
+      const { connect, text } = await import("/wsrooms.js");
+      const client = connect("/ws");
+      const room = client.join(name);
+      globalThis.room = room;
+      globalThis.heard = [];
+      for (const event of ["open", "close", "gap", "note", "wsrooms.fake"]) {
+        room.on(event, (payload, _from, frame) => globalThis.heard.push({ event, text: payload ? text(payload) : null, seq: frame?.seq?.toString() ?? null }));
+      }
+      await room.joined;
+      globalThis.heard.length = 0; // its own "open" is not what this test is about
+      globalThis.listening = client.protocol;
+    }, room);
+    await two.waitForFunction(() => globalThis.listening !== undefined);
+
+    const seen = await one.evaluate(async (name) => {
+      const { connect, default: roomer, encodeFrame } = await import("/wsrooms.js");
+      const client = connect("/ws");
+      const room = client.join(name);
+      await room.joined;
+      const first = await room.send("note", "one");
+      const second = await room.send("note", "two");
+      let refusal = null;
+      await client.direct("00000000-0000-8000-8000-000000000000", "note", "nobody").catch((error) => { refusal = error.code; });
+
+      // A v1 socket of the seed API sends events named open, close and wsrooms.fake into the room.
+      const root = roomer("/ws");
+      const raw = root.join(name);
+      await raw.joined;
+      const seedProtocol = root.client.protocol;
+      for (const event of ["open", "close", "wsrooms.fake"]) root.client.write(encodeFrame(name, event, "", "", "forged"));
+      const last = await room.send("note", "three");
+      return {
+        protocol: client.protocol,
+        seedProtocol,
+        first: first.toString(),
+        second: second.toString(),
+        last: last.toString(),
+        refusal,
+      };
+    }, room);
+    await two.waitForFunction(() => globalThis.heard.some((entry) => entry.text === "three"));
+    const heard = await two.evaluate(() => globalThis.heard);
+    // The room's last frames, as the listener asks for them (a member's history leaves out its own frames).
+    const history = await two.evaluate(async () => (await globalThis.room.history(10)).map((frame) => ({
+      event: frame.event, text: new TextDecoder().decode(frame.payload), seq: frame.seq.toString(),
+    })));
+
+    assert.equal(seen.protocol, 2, "connect() speaks wsrooms.v2");
+    assert.equal(seen.seedProtocol, 1, "roomer() stays on v1");
+    assert.equal(BigInt(seen.second), BigInt(seen.first) + 1n, "positions count up by one");
+    assert.equal(seen.refusal, "unknown_dst");
+    assert.deepEqual(history.filter((frame) => frame.event === "note").map((frame) => [frame.text, frame.seq]),
+      [["one", seen.first], ["two", seen.second], ["three", seen.last]], "the last frames, oldest first, at their positions");
+    // The listener got the three notes at the positions their sender was told, and none of the forged events.
+    assert.deepEqual(heard, [
+      { event: "note", text: "one", seq: seen.first },
+      { event: "note", text: "two", seq: seen.second },
+      { event: "note", text: "three", seq: seen.last },
+    ]);
+    await closeAll();
+  });
+});
+
 describe("the edge host process", () => {
   it("serves its readiness at /readyz and its meters to Prometheus at /metrics", async () => {
     // A page on the edge makes the meters count something: one open connection.
