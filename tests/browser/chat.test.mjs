@@ -4,6 +4,7 @@
 //   cd tests/browser && npm ci && node --test        (needs a Release build and /usr/bin/chromium; ./test.sh does both)
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { startProxy } from "./proxy.mjs";
 import { launchChromium, startStack } from "./stack.mjs";
 
 const STEP_TIMEOUT_MS = 20_000;
@@ -28,7 +29,7 @@ after(async () => {
   await stack?.stop();
 }, { timeout: 120_000 });
 
-// A person on the demo page of edge host `edge` (0 or 1), named `name`, connected.
+// A person on the demo page of edge host `edge` (0 or 1, or a URL in front of one), named `name`, connected.
 async function person(edge, name, options = {}) {
   const page = await chromium.newPage(null, options);
   page.setDefaultTimeout(STEP_TIMEOUT_MS);
@@ -36,7 +37,7 @@ async function person(edge, name, options = {}) {
   page.on("console", (message) => {
     if (message.type() === "error") pageErrors.push(`${name}: console error: ${message.text()}`);
   });
-  await page.goto(stack.urls[edge]);
+  await page.goto(typeof edge === "number" ? stack.urls[edge] : edge);
   await page.locator("#status[data-state=open]").waitFor();
   await page.locator("#my-name").fill(name);
   await page.locator("#my-name").press("Enter");
@@ -176,6 +177,68 @@ describe("the demo page, two people on two edge hosts", () => {
   });
 });
 
+// The texts of the chat lines a page shows, in order (system and presence lines left out).
+const chatLines = (page) => page.locator("#messages li.message .text").allTextContents();
+
+describe("the demo page on wsrooms.v2", () => {
+  it("a room opens with its last messages, in order", async () => {
+    const room = unique("e2e-history");
+    const alice = await person(0, "Alice");
+    const carol = await person(1, "Carol");
+    await join(alice, room);
+    await join(carol, room);
+    for (const line of ["first of the day", "second, from edge one", "third ☕"]) await say(alice, line);
+    await messages(carol).getByText("third ☕").waitFor(); // logged: the room fanned it out
+
+    const bob = await person(1, "Bob");
+    await join(bob, room);
+    await messages(bob).getByText("third ☕").waitFor();
+    assert.deepEqual(await chatLines(bob), ["first of the day", "second, from edge one", "third ☕"]);
+    await closeAll();
+  });
+
+  it("a socket cut without a close handshake resumes: the same id, every line once and in order", async () => {
+    const room = unique("e2e-resume");
+    const proxy = await startProxy(stack.urls[0]);
+    try {
+      const alice = await person(proxy.url, "Alice");
+      const bob = await person(1, "Bob");
+      await join(alice, room);
+      await join(bob, room);
+      await members(bob).getByText("Alice").waitFor();
+      await say(bob, "before the cut");
+      await messages(alice).getByText("before the cut").waitFor();
+      const firstId = await alice.evaluate(() => globalThis.wsrooms.id);
+
+      proxy.cut({ hold: true });
+      await alice.locator("#status[data-state=reconnecting]").waitFor();
+      const missed = ["while away 1", "while away 2", "while away 3"];
+      for (const line of missed) await say(bob, line);
+      await say(alice, "written while offline"); // kept by the client until the server acknowledges it
+      await messages(bob).getByText("while away 3").waitFor();
+
+      proxy.open();
+      await alice.evaluate(() => globalThis.wsrooms.reconnect()); // not the backoff's next turn: now
+      await alice.locator("#status[data-state=open]").waitFor();
+      await messages(alice).getByText("while away 3").waitFor();
+      await messages(bob).getByText("written while offline").waitFor();
+      await say(bob, "after the resume");
+      await messages(alice).getByText("after the resume").waitFor();
+
+      // Alice's own line shows where she wrote it; the lines she missed come after it, once each.
+      assert.deepEqual(await chatLines(alice), ["before the cut", "written while offline", ...missed, "after the resume"]);
+      assert.deepEqual(await chatLines(bob), ["before the cut", ...missed, "written while offline", "after the resume"]);
+      assert.equal(await alice.evaluate(() => globalThis.wsrooms.id), firstId, "the session kept its id");
+      assert.equal(await messages(bob).getByText("Alice left").count(), 0, "nobody was told the session was gone");
+    } finally {
+      // Chromium logs each reconnect attempt refused while the proxy held the line: expected here, not a page error.
+      pageErrors = pageErrors.filter((error) => !/^Alice: console error: WebSocket connection to .* failed/.test(error));
+      await proxy.close();
+    }
+    await closeAll();
+  });
+});
+
 describe("wsrooms.js, the client module", () => {
   it("is served as JavaScript, with its TypeScript declarations", async () => {
     const page = await chromium.newPage(null);
@@ -293,6 +356,82 @@ describe("wsrooms.js, the client module", () => {
     assert.equal(result.rangeError, true);
     assert.equal(result.state, "closed");
     assert.equal(result.rejected, true);
+    await closeAll();
+  });
+});
+
+describe("wsrooms.js on wsrooms.v2", () => {
+  it("send() resolves with the position, a refusal rejects, history(n), and reserved or lifecycle events from the server reach no listener", async () => {
+    const room = unique("v2-api");
+    const one = await chromium.newPage(stack.urls[0]);
+    const two = await chromium.newPage(stack.urls[1]);
+    for (const page of [one, two]) {
+      page.setDefaultTimeout(STEP_TIMEOUT_MS);
+      page.on("pageerror", (error) => pageErrors.push(error.message));
+      pages.push(page);
+    }
+
+    // The listener: a v2 client that records what its room emits.
+    await two.evaluate(async (name) => {
+      const { connect, text } = await import("/wsrooms.js");
+      const client = connect("/ws");
+      const room = client.join(name);
+      globalThis.room = room;
+      globalThis.heard = [];
+      for (const event of ["open", "close", "gap", "note", "wsrooms.fake"]) {
+        room.on(event, (payload, _from, frame) => globalThis.heard.push({ event, text: payload ? text(payload) : null, seq: frame?.seq?.toString() ?? null }));
+      }
+      await room.joined;
+      globalThis.heard.length = 0; // its own "open" is not what this test is about
+      globalThis.listening = client.protocol;
+    }, room);
+    await two.waitForFunction(() => globalThis.listening !== undefined);
+
+    const seen = await one.evaluate(async (name) => {
+      const { connect, default: roomer, encodeFrame } = await import("/wsrooms.js");
+      const client = connect("/ws");
+      const room = client.join(name);
+      await room.joined;
+      const first = await room.send("note", "one");
+      const second = await room.send("note", "two");
+      let refusal = null;
+      await client.direct("00000000-0000-8000-8000-000000000000", "note", "nobody").catch((error) => { refusal = error.code; });
+
+      // A v1 socket of the seed API sends events named open, close and wsrooms.fake into the room.
+      const root = roomer("/ws");
+      const raw = root.join(name);
+      await raw.joined;
+      const seedProtocol = root.client.protocol;
+      for (const event of ["open", "close", "wsrooms.fake"]) root.client.write(encodeFrame(name, event, "", "", "forged"));
+      const last = await room.send("note", "three");
+      return {
+        protocol: client.protocol,
+        seedProtocol,
+        first: first.toString(),
+        second: second.toString(),
+        last: last.toString(),
+        refusal,
+      };
+    }, room);
+    await two.waitForFunction(() => globalThis.heard.some((entry) => entry.text === "three"));
+    const heard = await two.evaluate(() => globalThis.heard);
+    // The room's last frames, as the listener asks for them (a member's history leaves out its own frames).
+    const history = await two.evaluate(async () => (await globalThis.room.history(10)).map((frame) => ({
+      event: frame.event, text: new TextDecoder().decode(frame.payload), seq: frame.seq.toString(),
+    })));
+
+    assert.equal(seen.protocol, 2, "connect() speaks wsrooms.v2");
+    assert.equal(seen.seedProtocol, 1, "roomer() stays on v1");
+    assert.equal(BigInt(seen.second), BigInt(seen.first) + 1n, "positions count up by one");
+    assert.equal(seen.refusal, "unknown_dst");
+    assert.deepEqual(history.filter((frame) => frame.event === "note").map((frame) => [frame.text, frame.seq]),
+      [["one", seen.first], ["two", seen.second], ["three", seen.last]], "the last frames, oldest first, at their positions");
+    // The listener got the three notes at the positions their sender was told, and none of the forged events.
+    assert.deepEqual(heard, [
+      { event: "note", text: "one", seq: seen.first },
+      { event: "note", text: "two", seq: seen.second },
+      { event: "note", text: "three", seq: seen.last },
+    ]);
     await closeAll();
   });
 });

@@ -2,13 +2,16 @@
 // Every text from the network reaches the page through textContent only.
 //
 // Events this page speaks (payloads are UTF-8 JSON):
-//   chat     in a room:                { name, text }   a message to everyone else in the room
-//   dm       in root, dst = recipient: { name, text }   a direct message
-//   profile  in a room (dst optional): { name }         "this is my name": sent on joining, to each newcomer, and on a rename
+//   chat     in a room:                { name, text, at }   a message to everyone else in the room (at: ms since 1970)
+//   dm       in root, dst = recipient: { name, text, at }   a direct message
+//   profile  in a room (dst optional): { name }             "this is my name": sent on joining, to each newcomer, and on a rename
+// The client speaks wsrooms.v2: a room opens with its last messages, and a dropped connection resumes its session, so
+// no line is lost or shown twice across a reconnect.
 import { connect, json } from "./wsrooms.js";
 
 const $ = (id) => document.getElementById(id);
 const MESSAGE_LIMIT = 500;
+const HISTORY = 50; // messages a room shows from before the page opened it
 const GROUP_MS = 5 * 60 * 1000;
 const NAME_KEY = "wsrooms.demo.name";
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
@@ -92,7 +95,7 @@ function addItem(key, item) {
 function openRoom(name) {
   const key = roomKey(name);
   if (!conversations.has(key)) {
-    const room = client.join(name); // throws RangeError for a name over 128 UTF-8 bytes
+    const room = client.join(name, { history: HISTORY }); // throws RangeError for a name over 128 UTF-8 bytes
     conversations.set(key, { key, kind: "room", title: name, room, items: [], unread: 0, joinedOnce: false });
     wireRoom(room, key);
   }
@@ -115,11 +118,12 @@ function wireRoom(room, key) {
   room.on("profile", (payload, from) => {
     if (learnName(from, readMessage(payload).name)) render();
   });
-  room.on("chat", (payload, from) => {
+  room.on("chat", (payload, from, frame) => {
     const message = readMessage(payload);
     learnName(from, message.name);
-    if (typeof message.text === "string" && message.text) addItem(key, { type: "message", from, text: message.text, at: Date.now() });
+    if (typeof message.text === "string" && message.text) addItem(key, { type: "message", from, text: message.text, at: sentAt(message, frame) });
   });
+  room.on("gap", () => addItem(key, { type: "system", text: "Some messages from while you were away could not be recovered." }));
   room.on("close", () => {
     conversations.delete(key);
     if (activeKey === key) activeKey = null;
@@ -137,8 +141,13 @@ client.root.on("dm", (payload, from) => {
   const message = readMessage(payload);
   learnName(from, message.name);
   if (typeof message.text !== "string" || !message.text) return;
-  addItem(openDirect(from), { type: "message", from, text: message.text, at: Date.now() });
+  addItem(openDirect(from), { type: "message", from, text: message.text, at: sentAt(message) });
 });
+
+// A message's time: the sender's, for a line from the room's history; the arrival, for a live one.
+function sentAt(message, frame) {
+  return frame?.history && Number.isFinite(message.at) ? message.at : Date.now();
+}
 
 function select(key) {
   activeKey = key;
@@ -366,6 +375,12 @@ client.on("id", () => {
     if (conversation.kind === "room") addItem(conversation.key, { type: "system", text: "Reconnected (you have a new id)." });
   }
 });
+client.on("resumed", ({ resumed }) => {
+  if (!resumed) return;
+  for (const conversation of conversations.values()) {
+    if (conversation.kind === "room") addItem(conversation.key, { type: "system", text: "Reconnected: your session resumed." });
+  }
+});
 client.on("close", () => showStatus("closed", "Disconnected"));
 $("retry").addEventListener("click", () => client.reconnect());
 
@@ -392,12 +407,14 @@ $("composer").addEventListener("submit", (event) => {
   const conversation = conversations.get(activeKey);
   const value = input.value.trim();
   if (!conversation || !value) return;
-  const payload = { name: myName, text: value };
+  const payload = { name: myName, text: value, at: Date.now() };
   try {
     const sent = conversation.kind === "room"
       ? conversation.room.send("chat", payload)
       : client.direct(conversation.peer, "dm", payload);
     if (!sent) throw new Error("not sent");
+    // v2: the promise settles with the server's ack; a message kept while offline is sent on the reconnect.
+    Promise.resolve(sent).catch((error) => addItem(conversation.key, { type: "system", text: `Not delivered: “${value}” (${error.code ?? error.message}).` }));
   } catch (error) {
     input.setCustomValidity(error instanceof RangeError ? "That message is too long." : "Not connected: the message was not sent.");
     input.reportValidity();

@@ -9,13 +9,20 @@ export interface Limits {
   maxRoomBytes: number;
   maxEventBytes: number;
   maxIdBytes: number;
+  /** v2: the most bytes of a client's meta field (its message id). */
+  maxMetaBytes: number;
 }
 
-/** The protocol's default limits: 64 KiB, 128, 64, 64. */
+/** The protocol's default limits: 64 KiB, 128, 64, 64, 64. */
 export const LIMITS: Readonly<Limits>;
 
-export interface ClientOptions {
-  /** Retry a lost connection. Default true. */
+/** The protocol a client asks for: 2 (the subprotocol wsrooms.v2) or 1. */
+export type ProtocolVersion = 1 | 2;
+
+export interface ClientOptions<V extends ProtocolVersion = ProtocolVersion> {
+  /** The protocol: 2 by default in connect() and new WsRoomsClient(), 1 in roomer(). */
+  version?: V;
+  /** Retry a lost connection (v2: resume its session). Default true. */
   reconnect?: boolean;
   /** Milliseconds before the first retry. Default 500. */
   minDelay?: number;
@@ -33,8 +40,14 @@ export interface ClientOptions {
   limits?: Partial<Limits>;
   /** A WebSocket constructor (default: globalThis.WebSocket). */
   WebSocket?: { new (url: string, protocols?: string | string[]): WebSocket };
-  /** WebSocket subprotocols. */
+  /** WebSocket subprotocols (v2 offers wsrooms.v2 first). */
   protocols?: string | string[];
+}
+
+/** Options of a join. */
+export interface JoinOptions {
+  /** v2: the join brings the room's last n frames (at most 1000) before live ones, emitted with `frame.history` true. */
+  history?: number;
 }
 
 /** One decoded frame. `payload` is a view into the received buffer. */
@@ -44,7 +57,21 @@ export interface Frame {
   dst: string;
   src: string;
   payload: Uint8Array;
+  /** v2: the meta field's bytes. */
+  meta?: Uint8Array;
+  /** v2: the frame's position in its room's log (a direct message: in this session's direct log), or null. */
+  seq?: bigint | null;
+  /** v2: a frame from the room's history (a join's `history` option), logged before this client joined. */
+  history?: boolean;
 }
+
+/** Why a v2 publish was refused: `code` is the server's (not_member, publish_denied, unknown_dst, ...). */
+export class WsRoomsError extends Error {
+  readonly code: string;
+}
+
+/** What send() returns: v1 true when sent; v2 a promise of the position from the server's ack (null from a v1-only server). */
+export type SendResult<V extends ProtocolVersion> = V extends 1 ? boolean : Promise<bigint | null>;
 
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
 
@@ -60,27 +87,35 @@ interface RoomEvents {
   new_member: (id: string) => void;
   /** Another connection left or disconnected; its id. */
   member_left: (id: string) => void;
+  /** v2: frames of this room were missed that the server no longer holds (after a resume, or history_gone): reload its state. */
+  gap: (info: { reason: "resume" | "history_gone" }) => void;
 }
 
 /** A room: roomer.js's API, plus promises. */
-export class Room {
+export class Room<V extends ProtocolVersion = 2> {
   private constructor();
   /** The room's name. */
   readonly name: string;
   /** The client this room belongs to. */
-  readonly client: WsRoomsClient;
+  readonly client: WsRoomsClient<V>;
+  /** v2: the last position of the room's log this client knows of, or null. */
+  readonly position: bigint | null;
   /** Resolves with the member ids once joined on the current connection; rejects if the room is left first. */
   readonly joined: Promise<string[]>;
 
   /** Joins another room (roomer.js's root.join); returns it at once. Throws RangeError for an empty or over-long name, Error after close(). */
-  join(name: string): Room;
+  join(name: string, options?: JoinOptions): Room<V>;
   /** Leaves this room; resolves when the server acknowledged. Leaving root does nothing. */
   leave(): Promise<void>;
   /**
    * Sends an event to the room's other members, or only to connection `dst`. Frames sent before the room is joined
-   * are kept until its join_ack. Returns false when refused (a reserved event) or dropped; throws RangeError over a limit.
+   * are kept until its join_ack. Throws RangeError over a limit. v1: false when refused (a reserved event) or dropped.
+   * v2: a promise of the frame's position from the server's ack, rejecting with a WsRoomsError on a refusal; an
+   * unacknowledged frame is sent again after a reconnect under the same message id, so it lands once.
    */
-  send(event: string, payload?: Payload, dst?: string): boolean;
+  send(event: string, payload?: Payload, dst?: string): SendResult<V>;
+  /** v2: the room's last n frames, oldest first, each with its seq (joins first if needed). */
+  history(n: number): Promise<Frame[]>;
   /** The member ids (a copy). */
   members(): string[];
   /** This connection's id ("" before the first connection). */
@@ -88,7 +123,7 @@ export class Room {
   /** True while the room is joined on an open connection. */
   open(): boolean;
   /** Root only in roomer.js: every room by name, root included. */
-  rooms(): Record<string, Room>;
+  rooms(): Record<string, Room<V>>;
   /** Root only in roomer.js: leaves every room but root. */
   purge(): Promise<void[]>;
 
@@ -105,8 +140,10 @@ interface ClientEvents {
   state: (state: ConnectionState) => void;
   /** Connected (also after a reconnect), with this connection's id. */
   open: (id: string) => void;
-  /** A reconnect gave this client a new id. */
+  /** A reconnect gave this client a new id (v1, or a v2 session that could not resume). */
   id: (id: string, previousId: string) => void;
+  /** v2, after a reconnect: whether the session resumed, and per room whether every missed frame follows. */
+  resumed: (info: { resumed: boolean; rooms: Record<string, boolean> }) => void;
   disconnect: (info: { code: number; reason: string }) => void;
   reconnecting: (info: { attempt: number; delay: number }) => void;
   /** Closed for good (close()). */
@@ -114,27 +151,31 @@ interface ClientEvents {
   warning: (message: string) => void;
 }
 
-/** One connection and its rooms; reconnects with backoff and joins the rooms again. */
-export class WsRoomsClient {
-  constructor(url?: string, options?: ClientOptions);
-  readonly options: Required<Omit<ClientOptions, "WebSocket" | "protocols" | "limits">> & { limits: Limits } & Pick<ClientOptions, "WebSocket" | "protocols">;
+/** One connection and its rooms; reconnects with backoff, and resumes its session (v2) or joins the rooms again (v1). */
+export class WsRoomsClient<V extends ProtocolVersion = 2> {
+  constructor(url?: string, options?: ClientOptions<V>);
+  readonly options: Required<Omit<ClientOptions<V>, "WebSocket" | "protocols" | "limits">> & { limits: Limits } & Pick<ClientOptions, "WebSocket" | "protocols">;
   readonly url: string;
+  /** The protocol asked for. */
+  readonly version: V;
+  /** The protocol the current connection speaks: 2 when the server selected wsrooms.v2. */
+  readonly protocol: ProtocolVersion;
   /** The root room, which every connection is in. */
-  readonly root: Room;
+  readonly root: Room<V>;
   readonly state: ConnectionState;
   /** This connection's id; changes on reconnect ("id" event). */
   readonly id: string;
   /** Resolves with the id once connected (now or after the reconnect under way); rejects after close(). */
   readonly ready: Promise<string>;
 
-  join(name: string): Room;
+  join(name: string, options?: JoinOptions): Room<V>;
   leave(name: string): Promise<void>;
   purge(): Promise<void[]>;
-  rooms(): Record<string, Room>;
-  room(name: string): Room | undefined;
-  send(room: string, event: string, payload?: Payload, dst?: string): boolean;
+  rooms(): Record<string, Room<V>>;
+  room(name: string): Room<V> | undefined;
+  send(room: string, event: string, payload?: Payload, dst?: string): SendResult<V>;
   /** A direct message to one connection (in root unless a room is given). */
-  direct(dst: string, event: string, payload?: Payload, room?: string): boolean;
+  direct(dst: string, event: string, payload?: Payload, room?: string): SendResult<V>;
   /** While reconnecting: try now instead of waiting for the backoff. */
   reconnect(): void;
   /** Closes for good: no reconnect; rooms emit "close"; pending promises reject. */
@@ -146,10 +187,12 @@ export class WsRoomsClient {
   clearListeners(event?: string): void;
 }
 
-/** Connects; the URL may be relative to the page ("/ws" by default). */
-export function connect(url?: string, options?: ClientOptions): WsRoomsClient;
-/** roomer.js's entry point: connects and returns the root room. */
-export default function roomer(url?: string, options?: ClientOptions): Room;
+/** Connects, on wsrooms.v2 unless options.version is 1; the URL may be relative to the page ("/ws" by default). */
+export function connect(url?: string, options?: ClientOptions<2>): WsRoomsClient<2>;
+export function connect(url: string | undefined, options: ClientOptions<1>): WsRoomsClient<1>;
+/** roomer.js's entry point: connects on protocol v1 (unless options.version is 2) and returns the root room. */
+export default function roomer(url?: string, options?: ClientOptions<1>): Room<1>;
+export default function roomer(url: string | undefined, options: ClientOptions<2>): Room<2>;
 
 /** UTF-8 text of a payload. */
 export function text(payload: Uint8Array | ArrayBuffer | ArrayBufferView | string | null | undefined): string;
@@ -157,7 +200,7 @@ export function text(payload: Uint8Array | ArrayBuffer | ArrayBufferView | strin
 export function json<T = unknown>(payload: Uint8Array | ArrayBuffer | ArrayBufferView | string): T;
 /** The bytes a payload is sent as. */
 export function toBytes(payload: Payload): Uint8Array;
-/** Encodes one frame; throws RangeError over a limit. */
-export function encodeFrame(room: string, event: string, dst: string, src: string, payload?: Payload, limits?: Limits): Uint8Array;
-/** Decodes one frame; null when malformed. */
-export function decodeFrame(data: ArrayBuffer | ArrayBufferView): Frame | null;
+/** Encodes one frame (six fields, v2, when meta is given); throws RangeError over a limit. */
+export function encodeFrame(room: string, event: string, dst: string, src: string, payload?: Payload, limits?: Limits, meta?: string | Uint8Array): Uint8Array;
+/** Decodes one frame of protocol version 1 (five fields) or 2 (six); null when malformed. */
+export function decodeFrame(data: ArrayBuffer | ArrayBufferView, version?: ProtocolVersion): Frame | null;
