@@ -664,8 +664,9 @@ export class WsRoomsClient extends Emitter {
     for (const [name, room] of this.#rooms) {
       if (name !== ROOT && room.position != null) rooms.push(`${JSON.stringify(name)}:${room.position}`);
     }
-    // Written by hand: positions are BigInts, which JSON.stringify refuses and JSON numbers would round.
-    const payload = `{"token":${JSON.stringify(this.#session.token)},"rooms":{${rooms.join(",")}},"direct":${this.#directSeen ?? "null"}}`;
+    // Written by hand: positions are BigInts, which JSON.stringify refuses and JSON numbers would round. Direct
+    // position 0 means none received yet: the server then replays its direct log from the start.
+    const payload = `{"token":${JSON.stringify(this.#session.token)},"rooms":{${rooms.join(",")}},"direct":${this.#directSeen ?? "0"}}`;
     this.write(encodeFrame(ROOT, "wsrooms.resume", "", "", payload, this.options.limits, ""));
   }
 
