@@ -140,4 +140,31 @@ public sealed class FrameQueueTests
         queue.Clear();
         _ = GC.GetAllocatedBytesForCurrentThread();
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(5)]
+    [InlineData(20)]
+    public void FramesPutFirstComeOutBeforeEveryFrameWaiting(int waiting)
+    {
+        var queue = default(FrameQueue);
+        for (var i = 0; i < waiting; i++)
+        {
+            queue.Enqueue(Frame(10 + i));
+        }
+
+        queue.EnqueueFirst(Frame(2));
+        queue.EnqueueFirst(Frame(1));
+        queue.Enqueue(Frame(99));
+
+        var order = new List<int>();
+        while (queue.Count > 0)
+        {
+            order.Add(Read(ref queue));
+        }
+
+        Assert.Equal([1, 2, .. Enumerable.Range(10, waiting), 99], order);
+    }
 }

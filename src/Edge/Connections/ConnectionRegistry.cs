@@ -13,6 +13,12 @@ internal sealed class ConnectionRegistry(IOptions<WsRoomsEdgeOptions> options)
 {
     private readonly ConcurrentDictionary<string, EdgeConnection> _connections = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, LocalRoom> _rooms = new(StringComparer.Ordinal);
+
+    // v2 resume sockets, by session id, from their resume frame until they are promoted to current or give up.
+    private readonly ConcurrentDictionary<string, EdgeConnection> _resuming = new(StringComparer.Ordinal);
+
+    // Orders the rare hand-overs of one session between its sockets here (promotion, supersession).
+    private readonly Lock _handOver = new();
     private readonly bool _rootPresence = options.Value.RootPresence;
 
     /// <summary>How many connections this edge holds.</summary>
@@ -29,10 +35,67 @@ internal sealed class ConnectionRegistry(IOptions<WsRoomsEdgeOptions> options)
 
     public void Add(EdgeConnection connection) => _connections[connection.Id] = connection;
 
+    /// <summary>The resume socket of session <paramref name="sessionId"/> under way here, if any.</summary>
+    public bool TryGetResuming(string sessionId, out EdgeConnection connection) =>
+        _resuming.TryGetValue(sessionId, out connection!);
+
+    /// <summary>Registers a resume socket before its resume is asked for; false when one of the same session is already resuming here.</summary>
+    public bool TryAddResuming(EdgeConnection connection) => _resuming.TryAdd(connection.Id, connection);
+
+    /// <summary>
+    /// The resume of <paramref name="connection"/> succeeded: it becomes the session's current socket here, unless a
+    /// Superseded delivery already promoted it. An older socket of the session still here is closed with 4001. With
+    /// <paramref name="supersededToCome"/> (the older socket was open on this edge host), the Superseded delivery still
+    /// on its way must close nothing.
+    /// </summary>
+    public void Promote(EdgeConnection connection, bool supersededToCome)
+    {
+        lock (_handOver)
+        {
+            if (!_resuming.TryRemove(new KeyValuePair<string, EdgeConnection>(connection.Id, connection)))
+            {
+                return;
+            }
+
+            if (_connections.TryGetValue(connection.Id, out var older) && older != connection)
+            {
+                older.BeginClose(CloseCodes.SessionResumed, SupersededReason, suspends: true);
+            }
+
+            _connections[connection.Id] = connection;
+            connection.AwaitSuperseded(supersededToCome);
+        }
+    }
+
+    /// <summary>
+    /// A Superseded delivery for session <paramref name="sessionId"/>: its current socket here closes with 4001 (unless it
+    /// is the socket the resume promoted already), and a resume socket of it waiting here is promoted.
+    /// </summary>
+    public void Supersede(string sessionId)
+    {
+        lock (_handOver)
+        {
+            _resuming.TryGetValue(sessionId, out var resuming);
+            if (_connections.TryGetValue(sessionId, out var current) && current != resuming && !current.TakeAwaitedSuperseded())
+            {
+                current.BeginClose(CloseCodes.SessionResumed, SupersededReason, suspends: true);
+            }
+
+            if (resuming is not null && _resuming.TryRemove(new KeyValuePair<string, EdgeConnection>(sessionId, resuming)))
+            {
+                _connections[sessionId] = resuming;
+            }
+        }
+    }
+
+    /// <summary>The close reason of an older socket of a resumed session.</summary>
+    public const string SupersededReason = "session resumed on another socket";
+
     /// <summary>Forgets a connection and takes it out of every local room. Returns false when it was already gone.</summary>
     public bool Remove(EdgeConnection connection)
     {
-        if (!_connections.TryRemove(new KeyValuePair<string, EdgeConnection>(connection.Id, connection)))
+        var pair = new KeyValuePair<string, EdgeConnection>(connection.Id, connection);
+        if (!_connections.TryRemove(pair) && !_resuming.TryRemove(pair))
         {
             return false;
         }

@@ -36,6 +36,50 @@ internal sealed partial class EdgeConnection
         return true;
     }
 
+    /// <summary>
+    /// A resume socket whose resume succeeded: attached to the session, with <c>(root, join_ack, "", id, [id])</c> and
+    /// <c>wsrooms.resumed</c> put ahead of whatever the stream has queued for it meanwhile (its replay), so they are its
+    /// first frames.
+    /// </summary>
+    internal void AttachResumed(SessionResume resume)
+    {
+        Attach(Session!, resume.Session!.Attachment);
+        var ack = WireEncoding.Encode(Dispatch.FrameDispatcher.RootJoinAck(Id), v2: true, 0);
+        var resumed = WireEncoding.Encode(SessionFrames.Resumed(resume), v2: true, 0);
+        lock (_gate)
+        {
+            if (_closing == 0)
+            {
+                _queue.EnqueueFirst(resumed);
+                _queue.EnqueueFirst(ack);
+            }
+        }
+    }
+
+    /// <summary>Marks that a Superseded delivery for this session's older socket here is still to come (<see cref="SessionLink.AwaitsSuperseded"/>).</summary>
+    internal void AwaitSuperseded(bool toCome)
+    {
+        lock (_gate)
+        {
+            Session!.AwaitsSuperseded = toCome;
+        }
+    }
+
+    /// <summary>True, once, when this socket was waiting for the Superseded delivery of its older one: it closes nothing.</summary>
+    internal bool TakeAwaitedSuperseded()
+    {
+        lock (_gate)
+        {
+            if (Session is not { AwaitsSuperseded: true } session)
+            {
+                return false;
+            }
+
+            session.AwaitsSuperseded = false;
+            return true;
+        }
+    }
+
     private void Attach(SessionLink session, long attachment)
     {
         lock (_gate)

@@ -35,6 +35,27 @@ internal struct FrameQueue
         Count++;
     }
 
+    /// <summary>Puts <paramref name="frame"/> ahead of every frame waiting: it is the next one out.</summary>
+    public void EnqueueFirst(ReadOnlyMemory<byte> frame)
+    {
+        if (Count == 0)
+        {
+            Enqueue(frame);
+            return;
+        }
+
+        var restCount = Count - 1;
+        if (_rest is null || restCount == _rest.Length)
+        {
+            Grow(restCount);
+        }
+
+        _restStart = (_restStart - 1 + _rest!.Length) % _rest.Length;
+        _rest[_restStart] = _first;
+        _first = frame;
+        Count++;
+    }
+
     public ReadOnlyMemory<byte> Dequeue()
     {
         var frame = _first;

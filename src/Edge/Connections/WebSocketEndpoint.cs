@@ -67,16 +67,42 @@ internal sealed partial class WebSocketEndpoint(
             return;
         }
 
+        // A resume socket (v2 only: on v1 the parameter means nothing) says which session it is in its first frame.
+        ResumeFrame? resume = null;
+        if (version == ProtocolVersion.V2 && ProtocolNegotiation.IsResume(context.Request.Query[ProtocolNegotiation.ResumeParameter]))
+        {
+            resume = await ResumeHandshake.ReadAsync(socket, _options, context.RequestAborted).ConfigureAwait(false);
+            if (resume is null)
+            {
+                Log.ResumeFrameMissing(_logger);
+                return; // closed (1008 or the frame's own code), or the client went
+            }
+        }
+
         using var rateLimiter = _options.Quotas.HasRateLimits ? new ConnectionRateLimiter(_options.Quotas, _options.Limits.MaxMessageBytes, replenisher) : null;
-        var connection = new EdgeConnection(admission.ConnectionId, admission.Claims, socket, _options, registry, dispatcher, grains, _logger)
+        var (freshId, claims) = (admission.ConnectionId, admission.Claims);
+        admission = null; // this method lives as long as the socket: keep the connection, not what admitted it
+        EdgeConnection NewConnection(string id) => new(id, claims, socket, _options, registry, dispatcher, grains, _logger)
         {
             Metrics = metrics,
             RateLimiter = rateLimiter,
             EdgeId = identity.Id,
             Session = version == ProtocolVersion.V2 ? new SessionLink() : null,
         };
-        admission = null; // this method lives as long as the socket: keep the connection, not what admitted it
 
+        if (resume is not null)
+        {
+            var resumed = await TryResumeAsync(NewConnection, resume, claims).ConfigureAwait(false);
+            if (resumed is not null)
+            {
+                metrics.ConnectionOpened();
+                await resumed.RunAsync(context.RequestAborted).ConfigureAwait(false);
+                metrics.ConnectionClosed(resumed.CloseStatus);
+                return;
+            }
+        }
+
+        var connection = NewConnection(freshId);
         if (!_options.RootPresence)
         {
             // Queued before the connection is visible to any fan-out, so it is always the first frame.
@@ -91,6 +117,12 @@ internal sealed partial class WebSocketEndpoint(
             await connection.RunAsync(context.RequestAborted).ConfigureAwait(false);
             metrics.ConnectionClosed(connection.CloseStatus);
             return;
+        }
+
+        if (resume is not null)
+        {
+            // A resume that failed carries on as a fresh connect, and says so after the session frame.
+            connection.TrySend(SessionFrames.NotResumed());
         }
 
         registry.Add(connection);
@@ -112,6 +144,57 @@ internal sealed partial class WebSocketEndpoint(
 
         await connection.RunAsync(context.RequestAborted).ConfigureAwait(false);
         metrics.ConnectionClosed(connection.CloseStatus);
+    }
+
+    /// <summary>
+    /// Resumes the session <paramref name="resume"/> names on a socket of its own id: registered as the session's
+    /// resuming socket here first (the resume's moves and replay, which the grains post meanwhile, route to it), then
+    /// <see cref="IConnectionGrain.ResumeAsync"/>. Returns the connection, promoted and with join_ack and
+    /// wsrooms.resumed ahead of its replay, or null when the resume was refused: the caller connects afresh.
+    /// </summary>
+    private async Task<EdgeConnection?> TryResumeAsync(Func<string, EdgeConnection> newConnection, ResumeFrame resume, IReadOnlyDictionary<string, string> claims)
+    {
+        if (!SessionTokens.TryGetSessionId(resume.Token, out var sessionId))
+        {
+            Log.ResumeRefused(_logger, "", ResumeOutcome.UnknownToken);
+            return null;
+        }
+
+        var connection = newConnection(sessionId);
+        if (!registry.TryAddResuming(connection))
+        {
+            // Another resume of the same session is under way here; the token is single-use, so at most one succeeds.
+            Log.ResumeRefused(_logger, sessionId, ResumeOutcome.UnknownToken);
+            return null;
+        }
+
+        SessionResume result;
+        try
+        {
+            result = await grains.ResumeSessionAsync(new SessionResumeRequest(resume.Token, connection.Identity, identity.Id, resume.Rooms, resume.DirectAfter))
+                .WaitAsync(_options.GrainCallTimeout).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Log.ResumeFailed(_logger, sessionId, e);
+            result = SessionResume.Refused(ResumeOutcome.UnknownToken);
+
+            // The resume may have taken effect all the same, attaching the session to this edge host with no socket:
+            // as for a socket lost here, the session is suspended, so it is resumed or ends after its grace period.
+            _ = grains.GetConnection(sessionId).EdgeLostAsync(identity.Id).ContinueWith(
+                static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+
+        if (result.Outcome != ResumeOutcome.Resumed)
+        {
+            registry.Remove(connection);
+            Log.ResumeRefused(_logger, sessionId, result.Outcome);
+            return null;
+        }
+
+        connection.AttachResumed(result);
+        registry.Promote(connection, supersededToCome: result.PreviousSocketOpen && result.PreviousEdgeId == identity.Id);
+        return connection;
     }
 
     /// <summary>Closes a socket that was accepted only to say why it may not stay: 1008 and the reason, then it goes.</summary>
@@ -189,5 +272,14 @@ internal sealed partial class WebSocketEndpoint(
 
         [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "WebSocket closed with 1008 at once: {Refusal}")]
         public static partial void ConnectionLimited(ILogger logger, string refusal);
+
+        [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "A resume socket did not begin with wsrooms.resume in time; closed")]
+        public static partial void ResumeFrameMissing(ILogger logger);
+
+        [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Resume of session '{SessionId}' refused ({Outcome}); the socket connects afresh")]
+        public static partial void ResumeRefused(ILogger logger, string sessionId, ResumeOutcome outcome);
+
+        [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Resume of session {SessionId} failed in the cluster; the socket connects afresh")]
+        public static partial void ResumeFailed(ILogger logger, string sessionId, Exception exception);
     }
 }

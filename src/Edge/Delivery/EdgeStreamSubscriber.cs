@@ -4,7 +4,7 @@ using Orleans.Streams;
 using WsRooms.Delivery;
 using WsRooms.Edge.Connections;
 using WsRooms.Edge.Observability;
-using WsRooms.Protocol;
+using WsRooms.Edge.Sessions;
 
 namespace WsRooms.Edge.Delivery;
 
@@ -105,7 +105,17 @@ internal sealed partial class EdgeStreamSubscriber(
             return;
         }
 
-        if (!registry.TryGet(delivery.Connection, out var connection))
+        if (delivery.Change == MembershipChange.Superseded)
+        {
+            // The session resumed on another socket: the older one here goes (4001), and its ending leaves the
+            // session alone; a resume socket of it waiting here takes over.
+            registry.Supersede(delivery.Connection);
+            return;
+        }
+
+        registry.TryGet(delivery.Connection, out var current);
+        registry.TryGetResuming(delivery.Connection, out var resuming);
+        if (ResumeRouting.Target(delivery.Change, current, resuming) is not { } connection)
         {
             metrics.Dropped(DropReasons.UnknownConnection);
             return; // it has gone; at most once
@@ -121,13 +131,14 @@ internal sealed partial class EdgeStreamSubscriber(
                 registry.Left(connection, message.Room);
                 break;
             case MembershipChange.Moved:
-                // A resumed session's room now routes here: the room's next frames must reach it. The client was
-                // told nothing of the move, so nothing goes to the socket.
+                // A resumed session's room now routes here, to its resuming socket: the room's next frames must reach
+                // it, and no longer an older socket of it here. The client was told nothing of the move.
                 registry.Joined(connection, message.Room);
-                return;
-            case MembershipChange.Superseded:
-                // The session resumed on another socket: this older one goes, and its ending leaves the session alone.
-                connection.BeginClose(CloseCodes.SessionResumed, "session resumed on another socket", suspends: true);
+                if (current is not null && current != connection)
+                {
+                    registry.Left(current, message.Room);
+                }
+
                 return;
         }
 
