@@ -35,6 +35,7 @@ public sealed class EdgeFailureResumeTests(ITestOutputHelper output)
             await peer.SendAsync(room, "chat", "before");
             await early.WaitForFrameAsync(f => f.PayloadText == "before");
             await late.WaitForFrameAsync(f => f.PayloadText == "before");
+            await watcher.WaitForAsync(m => m.PayloadText == "before"); // what the watcher sees from here on is checked below
 
             await edgeA.Process!.KillAsync();
             var killed = Stopwatch.StartNew();
