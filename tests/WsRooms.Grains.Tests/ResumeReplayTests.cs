@@ -73,6 +73,44 @@ public sealed class ResumeReplayTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task DirectMessagesRacingTheResumeComeOnceAfterTheDirectReplay()
+    {
+        await using var edgeA = await fixture.NewEdgeAsync();
+        await using var edgeB = await fixture.NewEdgeAsync();
+        var (id, start) = await Grains.OpenSessionAsync(edgeA);
+        var session = Grains.GetConnection(id);
+        var seen = await session.SendWithPositionAsync(Message.FromText(EventNames.RootRoom, "dm", id, "", "seen"));
+        await session.SuspendAsync(start.Attachment);
+        await session.SendWithPositionAsync(Message.FromText(EventNames.RootRoom, "dm", id, "", "missed"));
+
+        // Sent while the resume runs: each lands in the replay or live after it, never both, never ahead of it.
+        using var stop = new CancellationTokenSource();
+        var racing = Task.Run(async () =>
+        {
+            var last = 0L;
+            while (!stop.IsCancellationRequested)
+            {
+                last = await session.SendWithPositionAsync(Message.FromText(EventNames.RootRoom, "dm", id, "", "racing"));
+            }
+
+            return last;
+        });
+        var resumed = await Grains.ResumeSessionAsync(start.Token, "alice", edgeB.Id, seen);
+        var after = await session.SendWithPositionAsync(Message.FromText(EventNames.RootRoom, "dm", id, "", "after"));
+        await stop.CancelAsync();
+        await racing;
+
+        Assert.True(resumed.Direct);
+        await edgeB.WaitForAsync(d => d.Position == after);
+        var got = edgeB.Received.Where(d => d.Connection == id && d.Message.Event == "dm" && d.Position <= after).ToArray();
+        Assert.Equal(Enumerable.Range(1, (int)(after - seen)).Select(i => seen + i), got.Select(d => d.Position));
+        var replayed = got.TakeWhile(d => d.Change == MembershipChange.Replayed).Count();
+        Assert.True(replayed >= 1);
+        Assert.All(got.Skip(replayed), d => Assert.Equal(MembershipChange.None, d.Change));
+        Assert.DoesNotContain(edgeA.Received, d => d.Connection == id && d.Position > seen && d.Position <= after);
+    }
+
+    [Fact]
     public async Task ALogThatNoLongerReachesBackReplaysNothingAndSaysSo()
     {
         await using var edgeA = await fixture.NewEdgeAsync();

@@ -14,12 +14,13 @@ public interface IRoomConnection
     IReadOnlyDictionary<string, string> Claims { get; }
 
     /// <summary>
-    /// Queues an encoded frame for this connection. Never blocks. Returns false when
+    /// Queues an encoded v1 frame for this connection. Never blocks. Returns false when
     /// the frame was dropped: the connection is closing, or its send queue is full (which closes it with 1013).
+    /// A v2 connection gets the frame with an empty meta appended (a copy).
     /// </summary>
     bool TrySend(ReadOnlyMemory<byte> frame);
 
-    /// <summary>Encodes <paramref name="message"/> and queues it, as <see cref="TrySend(ReadOnlyMemory{byte})"/>.</summary>
+    /// <summary>Encodes <paramref name="message"/> in the connection's version (v2: empty meta) and queues it, as <see cref="TrySend(ReadOnlyMemory{byte})"/>.</summary>
     bool TrySend(Message message);
 
     /// <summary>
