@@ -27,22 +27,19 @@ public sealed class PositionTests(V2ClusterFixture fixture)
                 await publisher.JoinForAckAsync(room);
             }
 
-            // Every publisher at once, each frame with a mid, so each publisher learns its frames' positions.
-            var acks = await Task.WhenAll(publishers.Select(async (publisher, p) =>
+            // Every publisher at once, each frame with a mid, so each publisher learns its frames' positions from the
+            // acks (in order, as the room logged them). What a publisher receives meanwhile is kept as well.
+            var received = await Task.WhenAll(publishers.Select(async (publisher, p) =>
             {
-                var positions = new Dictionary<string, long>(StringComparer.Ordinal);
                 for (var n = 0; n < FramesPerPublisher; n++)
                 {
-                    await publisher.PublishAsync(room, "tick", $"{p}:{n}", mid: $"m{n}");
+                    await publisher.PublishAsync(room, "tick", $"{p}:{n}", mid: $"{p}:{n}");
                 }
 
-                for (var n = 0; n < FramesPerPublisher; n++)
-                {
-                    var ack = await publisher.WaitForAckAsync($"m{n}");
-                    positions[$"{p}:{n}"] = ack.Json.GetProperty("seq").GetInt64();
-                }
-
-                return positions;
+                var last = $"{p}:{FramesPerPublisher - 1}";
+                var frames = await publisher.CollectFramesUntilAsync(f => TestClient.IsAckOf(f, last));
+                var ackPositions = frames.Where(f => f.Event == EventNames.Ack).ToDictionary(f => f.Json.GetProperty("mid").GetString()!, f => f.Json.GetProperty("seq").GetInt64());
+                return (Frames: frames, Acks: ackPositions);
             }));
 
             var total = publishers.Count * FramesPerPublisher;
@@ -65,22 +62,20 @@ public sealed class PositionTests(V2ClusterFixture fixture)
             // Each ack names the position the members saw the frame at, and each sender's frames kept their order.
             var ticks = seenA.Where(f => f.Event == "tick").ToList();
             Assert.Equal(total, ticks.Count);
-            foreach (var frame in ticks)
-            {
-                var p = int.Parse(frame.PayloadText.Split(':')[0], System.Globalization.CultureInfo.InvariantCulture);
-                Assert.Equal(acks[p][frame.PayloadText], frame.Position);
-                Assert.Equal(publishers[p].Id, frame.Message.Src);
-            }
-
             for (var p = 0; p < publishers.Count; p++)
             {
-                var own = ticks.Where(f => f.Message.Src == publishers[p].Id).Select(f => f.PayloadText).ToList();
-                Assert.Equal(Enumerable.Range(0, FramesPerPublisher).Select(n => $"{p}:{n}"), own);
+                var acked = received[p].Acks;
+                var own = ticks.Where(f => f.Message.Src == publishers[p].Id).ToList();
+                Assert.Equal(Enumerable.Range(0, FramesPerPublisher).Select(n => $"{p}:{n}"), own.Select(f => f.PayloadText));
+                Assert.Equal(FramesPerPublisher - 1, acked.Count); // the last ack is the marker, not in the list
+                Assert.All(own.SkipLast(1), f => Assert.Equal(acked[f.PayloadText], f.Position));
             }
 
-            // A member never receives its own broadcasts: each publisher saw only the others' ticks.
-            var mine = await publishers[0].CollectFramesUntilAsync(f => f.Event == "tick" && f.Message.Src == publishers[1].Id && f.PayloadText.EndsWith($":{FramesPerPublisher - 1}", StringComparison.Ordinal));
-            Assert.DoesNotContain(mine, f => f.Event == "tick" && f.Message.Src == publishers[0].Id);
+            // A member never receives its own broadcasts: by the time of its own last ack, a publisher had only others' ticks.
+            for (var p = 0; p < publishers.Count; p++)
+            {
+                Assert.DoesNotContain(received[p].Frames, f => f.Event == "tick" && f.Message.Src == publishers[p].Id);
+            }
         }
         finally
         {

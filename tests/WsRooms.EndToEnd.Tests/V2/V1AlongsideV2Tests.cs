@@ -36,6 +36,7 @@ public sealed class V1AlongsideV2Tests(V2ClusterFixture fixture)
         var seen = await v1.CollectUntilAsync(m => m.PayloadText == "marker");
         Assert.Equal(
             [
+                (EventNames.NewMember, "", v1Other.Id),
                 (EventNames.NewMember, "", v2.Id),
                 ("chat", v2.Id, "with mid"),
                 ("chat", v2.Id, "without mid"),

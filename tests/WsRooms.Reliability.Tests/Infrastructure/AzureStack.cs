@@ -27,8 +27,11 @@ public sealed class AzureStack : IAsyncDisposable
     private readonly string _clusterId = "reliability-" + Guid.NewGuid().ToString("N")[..8];
     private IHost? _client;
 
-    private AzureStack(Azurite azurite, ITestOutputHelper output, TimeSpan edgeLease)
+    private readonly IReadOnlyList<string> _siloSettings;
+
+    private AzureStack(Azurite azurite, ITestOutputHelper output, TimeSpan edgeLease, IReadOnlyList<string> siloSettings)
     {
+        _siloSettings = siloSettings;
         Azurite = azurite;
         _output = output;
         EdgeLease = edgeLease;
@@ -50,10 +53,11 @@ public sealed class AzureStack : IAsyncDisposable
     /// <summary>A plain Orleans client of the cluster, for reading membership (not an edge).</summary>
     public IClusterClient Client => _client?.Services.GetRequiredService<IClusterClient>() ?? throw new InvalidOperationException("No client yet.");
 
-    public static async Task<AzureStack> StartAsync(ITestOutputHelper output, int silos, int edges, TimeSpan? edgeLease = null)
+    /// <param name="siloSettings">More command-line settings for every silo (<c>--Key</c>, value, …), after the stack's own.</param>
+    public static async Task<AzureStack> StartAsync(ITestOutputHelper output, int silos, int edges, TimeSpan? edgeLease = null, IReadOnlyList<string>? siloSettings = null)
     {
         var watch = Stopwatch.StartNew();
-        var stack = new AzureStack(await Azurite.StartAsync(), output, edgeLease ?? ShortEdgeLease);
+        var stack = new AzureStack(await Azurite.StartAsync(), output, edgeLease ?? ShortEdgeLease, siloSettings ?? []);
         try
         {
             for (var i = 0; i < silos; i++)
@@ -110,6 +114,7 @@ public sealed class AzureStack : IAsyncDisposable
             // Likewise a push to an edge routed through the dead silo's gateway (default 10 s).
             "--WsRooms:Streams:Push:DeliveryTimeout", "00:00:03",
             "--WsRooms:EdgeDirectory:SweepInterval", "00:00:00.250",
+            .. _siloSettings,
         ], LogFile(silo.Name));
         _processes.Add(process);
         silo.Process = process;
