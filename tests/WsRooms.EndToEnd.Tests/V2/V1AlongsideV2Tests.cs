@@ -30,7 +30,8 @@ public sealed class V1AlongsideV2Tests(V2ClusterFixture fixture)
         await using var resumed = await fixture.EdgeA.ResumeAsync(v2.CreateResumePayload());
         Assert.True(resumed.Resumed!.Resumed);
         Assert.Equal("while suspended", (await resumed.WaitForFrameAsync(f => f.Room == room && f.Event == "chat")).PayloadText);
-        await resumed.SendAsync(room, "chat", "after resume");
+        await resumed.PublishAsync(room, "chat", "after resume", "m3");
+        await resumed.WaitForAckAsync("m3"); // logged before the marker, which comes from another edge
         await v1Other.SendAsync(room, "chat", "marker");
 
         var seen = await v1.CollectUntilAsync(m => m.PayloadText == "marker");
@@ -40,11 +41,11 @@ public sealed class V1AlongsideV2Tests(V2ClusterFixture fixture)
                 (EventNames.NewMember, "", v2.Id),
                 ("chat", v2.Id, "with mid"),
                 ("chat", v2.Id, "without mid"),
-                ("dm", v2.Id, "direct"),
                 ("chat", v1Other.Id, "while suspended"),
                 ("chat", v2.Id, "after resume"),
             ],
-            seen.Select(m => (m.Event, m.Src, m.PayloadText)));
+            seen.Where(m => m.Event != "dm").Select(m => (m.Event, m.Src, m.PayloadText)));
+        Assert.Equal(v2.Id, seen.Single(m => m.Event == "dm").Src); // a direct message takes its own path: its place among the room's frames is not fixed
         Assert.DoesNotContain(seen, m => EventNames.IsProtocolReserved(m.Event));
     }
 
